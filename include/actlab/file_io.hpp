@@ -1,0 +1,20 @@
+// Reading and writing whole files, safely.
+#pragma once
+
+#include <cstddef>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace actlab {
+
+// Reads a whole file. Throws std::runtime_error "PATH: REASON" when it is missing, a directory,
+// unreadable, or larger than max_bytes (a guard against a header that lies about sizes).
+std::vector<std::byte> read_file(const std::string& path, std::size_t max_bytes = std::size_t(1) << 33);
+
+// Writes `bytes` to a temporary file in the same folder, flushes it to disk and renames it over
+// `path`: a crash leaves the old file or the new one, never half of one. Throws std::runtime_error.
+void write_file_atomic(const std::string& path, std::span<const std::byte> bytes);
+void write_file_atomic(const std::string& path, const std::string& text);
+
+}  // namespace actlab

@@ -1,0 +1,154 @@
+// Lookup, parsing and the one-call API over the activation table.
+#include "actlab/activation.hpp"
+
+#include "common/parse_number.hpp"
+
+#include <cmath>
+#include <fmt/format.h>
+#include <stdexcept>
+
+namespace actlab {
+
+const ActivationInfo* find_activation(std::string_view name) {
+  for (const ActivationInfo& info : activation_table())
+    if (name == info.name) return &info;
+  return nullptr;
+}
+
+namespace {
+
+std::string known_names() {
+  std::string names;
+  for (const ActivationInfo& info : activation_table()) {
+    if (!names.empty()) names += ", ";
+    names += info.name;
+  }
+  return names;
+}
+
+std::size_t param_index(const ActivationInfo& info, std::string_view key) {
+  for (std::size_t i = 0; i < info.params.size(); ++i)
+    if (key == info.params[i].name) return i;
+  std::string keys;
+  for (const ParamInfo& p : info.params) keys += keys.empty() ? p.name : fmt::format(", {}", p.name);
+  throw std::invalid_argument(fmt::format("activation '{}' has no parameter '{}' (it has: {})", info.name,
+                                          key, keys.empty() ? "none" : keys));
+}
+
+std::string format_value(const ParamInfo& p, double v) {
+  if (!p.choices.empty()) return std::string(p.choices[static_cast<std::size_t>(v)]);
+  return fmt::format("{}", v);
+}
+
+}  // namespace
+
+Activation make_activation(std::string_view name) {
+  const ActivationInfo* info = find_activation(name);
+  if (!info)
+    throw std::invalid_argument(fmt::format("unknown activation '{}' (known: {})", name, known_names()));
+  Activation act{info, {}};
+  for (std::size_t i = 0; i < info->params.size(); ++i) act.params[i] = info->params[i].default_value;
+  return act;
+}
+
+void set_activation_param(Activation& act, std::string_view key, std::string_view value) {
+  const std::size_t i = param_index(*act.info, key);
+  const ParamInfo& p = act.info->params[i];
+  if (!p.choices.empty()) {
+    for (std::size_t c = 0; c < p.choices.size(); ++c)
+      if (value == p.choices[c] || value == std::to_string(c)) {
+        act.params[i] = double(c);
+        return;
+      }
+    std::string words;
+    for (auto c : p.choices) words += words.empty() ? std::string(c) : fmt::format(", {}", c);
+    throw std::invalid_argument(
+        fmt::format("{}: {}='{}' is not one of: {}", act.info->name, key, value, words));
+  }
+  const double v = parse_finite_double(value, fmt::format("{}: {}", act.info->name, key));
+  if (v < p.min || v > p.max)
+    throw std::invalid_argument(fmt::format("{}: {}={} is out of range [{}, {}]", act.info->name, key,
+                                            value, p.min, p.max));
+  act.params[i] = v;
+  if (act.info->validate)
+    if (const char* problem = act.info->validate(act.params))
+      throw std::invalid_argument(fmt::format("{}: {}", act.info->name, problem));
+}
+
+Activation parse_activation(std::string_view spec) {
+  const std::size_t colon = spec.find(':');
+  Activation act = make_activation(spec.substr(0, colon));
+  if (colon == std::string_view::npos) return act;
+  std::string_view rest = spec.substr(colon + 1);
+  if (rest.empty()) throw std::invalid_argument(fmt::format("'{}': nothing after ':'", spec));
+  while (!rest.empty()) {
+    const std::size_t comma = rest.find(',');
+    const std::string_view item = rest.substr(0, comma);
+    const std::size_t eq = item.find('=');
+    if (eq == std::string_view::npos || eq == 0)
+      throw std::invalid_argument(fmt::format("'{}': expected key=value, got '{}'", spec, item));
+    set_activation_param(act, item.substr(0, eq), item.substr(eq + 1));
+    rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+  }
+  return act;
+}
+
+double Activation::param(std::string_view param_name) const { return params[param_index(*info, param_name)]; }
+
+std::string Activation::to_string() const {
+  std::string out = info->name;
+  char sep = ':';
+  for (std::size_t i = 0; i < info->params.size(); ++i) {
+    const ParamInfo& p = info->params[i];
+    if (params[i] == p.default_value) continue;
+    out += fmt::format("{}{}={}", sep, p.name, format_value(p, params[i]));
+    sep = ',';
+  }
+  return out;
+}
+
+namespace {
+void check_sizes(const char* what, std::size_t n, std::size_t m) {
+  if (n != m) throw std::invalid_argument(fmt::format("{}: arrays of different lengths ({} and {})", what, n, m));
+}
+}  // namespace
+
+void activation_forward(const Activation& act, std::span<float> y, std::span<const float> x) {
+  check_sizes("activation_forward", y.size(), x.size());
+  act.info->reference_f32.forward(act.params, y, x);
+}
+
+void activation_backward(const Activation& act, std::span<float> dx, std::span<const float> dy,
+                         std::span<const float> x, std::span<const float> y) {
+  check_sizes("activation_backward", dx.size(), dy.size());
+  check_sizes("activation_backward", dx.size(), x.size());
+  check_sizes("activation_backward", dx.size(), y.size());
+  act.info->reference_f32.backward(act.params, dx, dy, x, y);
+}
+
+double activation_param_grad(const Activation& act, std::span<const float> dy, std::span<const float> x) {
+  if (!act.info->reference_f32.param_grad)
+    throw std::invalid_argument(fmt::format("activation '{}' has no learnable parameter", act.info->name));
+  check_sizes("activation_param_grad", dy.size(), x.size());
+  return act.info->reference_f32.param_grad(act.params, dy, x);
+}
+
+double activation_gain(const Activation& act) {
+  if (act.info->gain) return act.info->gain(act.params);
+  // 1/sqrt(E[f(x)^2]) for x ~ N(0,1): trapezoid rule on [-10, 10], where the normal density's
+  // tail beyond is below 1e-22.
+  constexpr int steps = 4000;
+  constexpr double lo = -10.0, hi = 10.0, h = (hi - lo) / steps;
+  std::vector<double> x(steps + 1), y(steps + 1);
+  for (int i = 0; i <= steps; ++i) x[i] = lo + h * i;
+  act.info->reference_f64.forward(act.params, y, x);
+  double moment = 0.0;
+  for (int i = 0; i <= steps; ++i) {
+    const double w = (i == 0 || i == steps) ? 0.5 : 1.0;
+    moment += w * y[i] * y[i] * std::exp(-0.5 * x[i] * x[i]);
+  }
+  moment *= h / std::sqrt(2.0 * M_PI);
+  return 1.0 / std::sqrt(moment);
+}
+
+}  // namespace actlab
