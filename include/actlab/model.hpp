@@ -1,0 +1,51 @@
+// A Sequential model: layers applied in order to row-major [rows, features] batches.
+#pragma once
+
+#include "actlab/layers.hpp"
+
+#include <cstddef>
+#include <span>
+#include <vector>
+
+namespace actlab {
+
+class Sequential {
+ public:
+  Sequential() = default;
+  // Checks that the widths chain: each Linear's in_features, BatchNorm1d's num_features and PReLU's
+  // num_parameters (1 or the width) agree with the width flowing into it. Throws std::invalid_argument.
+  Sequential(std::size_t in_features, std::vector<Layer> layers);
+
+  std::size_t in_features() const { return widths_.front(); }
+  std::size_t out_features() const { return widths_.back(); }
+  // widths()[i] is the input width of layer i; widths().back() the output width.
+  const std::vector<std::size_t>& widths() const { return widths_; }
+  std::vector<Layer>& layers() { return layers_; }
+  const std::vector<Layer>& layers() const { return layers_; }
+
+  // Runs every layer on x [rows, in_features] and returns the last output [rows, out_features],
+  // valid until the next forward. Buffers grow to the largest batch seen and are then reused, so
+  // a training loop allocates nothing. x must stay alive and unchanged until backward.
+  std::span<const float> forward(std::span<const float> x, std::size_t rows, Mode mode, Rng& rng);
+
+  // Backpropagates dout [rows, out_features] through the last forward (which must have been in
+  // training mode) and assigns every parameter gradient. The input gradient is not computed.
+  void backward(std::span<const float> dout);
+
+  // Every trainable tensor, named as in PyTorch's state_dict ("0.weight", "1.bias", ...).
+  std::vector<ParamRef> parameters();
+
+  // The output of layer i from the last forward [rows, widths()[i + 1]] (for diagnostics).
+  std::span<const float> layer_output(std::size_t i) const;
+  std::size_t last_rows() const { return rows_; }
+
+ private:
+  std::vector<Layer> layers_;
+  std::vector<std::size_t> widths_{0};
+  std::vector<std::vector<float>> outputs_;
+  std::vector<float> grad_in_, grad_out_;
+  std::span<const float> input_;
+  std::size_t rows_ = 0;
+};
+
+}  // namespace actlab

@@ -1,0 +1,47 @@
+// Model descriptions and files.
+//
+// SPEC grammar (documented in docs/formats.md): layers separated by commas at the top level; each
+// layer is TYPE or TYPE(key=value,...). TYPE is linear, batchnorm1d, prelu, dropout, or any activation
+// of the table; keys are PyTorch's constructor/functional names:
+//   linear(256)  or linear(out_features=256)        in_features comes from the previous width
+//   batchnorm1d  or batchnorm1d(eps=1e-5,momentum=0.1)
+//   prelu        or prelu(num_parameters=128,init=0.25)
+//   dropout(p=0.2)
+//   leaky_relu(negative_slope=0.2), gelu(approximate=tanh), ...
+// Example: "linear(256),batchnorm1d,leaky_relu,linear(128),batchnorm1d,prelu,linear(10),elu"
+//
+// A model directory holds config.json (the architecture and the input scaling) and model.safetensors
+// (the weights, named as the equivalent torch.nn.Sequential's state_dict). See docs/formats.md.
+#pragma once
+
+#include "actlab/dataset.hpp"
+#include "actlab/model.hpp"
+
+#include <string>
+#include <string_view>
+
+namespace actlab {
+
+// Builds a model (weights zero, not initialized) from a SPEC for inputs of in_features.
+// Throws std::invalid_argument naming the bad layer.
+Sequential parse_model_spec(std::string_view spec, std::size_t in_features);
+
+// The SPEC of a model; parse_model_spec(to_model_spec(m), m.in_features()) rebuilds the architecture.
+std::string to_model_spec(const Sequential& model);
+
+struct ModelFile {
+  Sequential model;
+  InputScaling scaling;
+};
+
+// The JSON config text of a model (indented, stable key order).
+std::string model_config_json(const Sequential& model, const InputScaling& scaling);
+// Builds the architecture from config JSON text; `source` names the file in error messages.
+ModelFile model_from_config_json(std::string_view json_text, const std::string& source);
+
+// Writes DIR/config.json and DIR/model.safetensors (each atomically), creating DIR if needed.
+void save_model(const std::string& dir, const Sequential& model, const InputScaling& scaling);
+// Reads both files and checks every tensor's name, dtype and shape against the config.
+ModelFile load_model(const std::string& dir);
+
+}  // namespace actlab

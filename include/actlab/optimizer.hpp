@@ -1,0 +1,44 @@
+// Optimizers with PyTorch's update rules (torch.optim.SGD, Adam, AdamW in 1.13).
+#pragma once
+
+#include "actlab/layers.hpp"
+
+#include <string>
+#include <vector>
+
+namespace actlab {
+
+struct OptimizerConfig {
+  std::string kind = "sgd";  // sgd | adam | adamw
+  double lr = 0.05;
+  double momentum = 0.9;     // sgd
+  bool nesterov = false;     // sgd
+  double weight_decay = 0.0; // applied only to parameters with ParamRef::weight_decay set
+  double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;  // adam, adamw
+};
+
+class Optimizer {
+ public:
+  // Validates the config (kind, lr > 0, ranges) and keeps the parameter references; the state
+  // buffers are allocated here, once. Throws std::invalid_argument.
+  Optimizer(const OptimizerConfig& config, std::vector<ParamRef> params);
+
+  // One update of every parameter from its gradient, with learning rate `lr` (a schedule may vary it):
+  //   sgd:   d = g + wd p; buf = momentum buf + d (buf = d at the first step);
+  //          d = nesterov ? d + momentum buf : buf; p -= lr d
+  //   adam:  g += wd p; m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2;
+  //          p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)
+  //   adamw: p *= 1 - lr wd, then adam without the wd term.
+  void step(double lr);
+
+  const OptimizerConfig& config() const { return config_; }
+  long long steps() const { return steps_; }
+
+ private:
+  OptimizerConfig config_;
+  std::vector<ParamRef> params_;
+  std::vector<std::vector<float>> first_, second_;  // momentum / Adam moments, one per parameter
+  long long steps_ = 0;
+};
+
+}  // namespace actlab

@@ -1,0 +1,63 @@
+// The subcommands of the actlab program. main.cpp parses the command line (CLI11 stays in that one
+// file: it is slow to compile) into these option structs; each run_* lives in its own file.
+// They throw on errors; main prints one line and exits non-zero.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace actlab::cli {
+
+struct TrainOptions {
+  std::string recipe = "seed";
+  std::string model_spec;  // overrides recipe/hidden/bn when set
+  std::vector<std::size_t> hidden{256, 128};
+  bool batchnorm = true;
+  std::string data = "fashion-mnist";
+  int epochs = 10;
+  std::size_t batch = 128;
+  std::string optimizer = "sgd";
+  double lr = 0.0;  // 0: the optimizer's default (sgd 0.05, adam/adamw 0.001)
+  double momentum = 0.9;
+  bool nesterov = false;
+  double weight_decay = -1.0;  // < 0: the optimizer's default (0; adamw 0.01)
+  std::string schedule = "cosine";
+  std::string loss = "cross_entropy";
+  std::uint64_t seed = 0;
+  int threads = 0;  // 0: all cores
+  std::string out;  // default runs/<recipe>-seed<seed>
+  bool json = false;
+};
+
+struct EvalOptions {
+  std::string model_dir;
+  std::string data = "fashion-mnist";
+  int threads = 0;
+  bool json = false;
+};
+
+struct PredictOptions {
+  std::string model_dir, input, output;
+  int threads = 0;
+};
+
+struct ApplyOptions {
+  std::string spec, input, output, grad_output, grad_input, param_grad;
+};
+
+struct ListOptions {
+  bool json = false;
+};
+
+int run_train(const TrainOptions& options);
+int run_eval(const EvalOptions& options);
+int run_predict(const PredictOptions& options);
+int run_apply(const ApplyOptions& options);
+int run_list(const ListOptions& options);
+
+// Sets the OpenMP and OpenBLAS thread counts (0 leaves the defaults).
+void set_threads(int threads);
+
+}  // namespace actlab::cli

@@ -1,0 +1,15 @@
+#include "cli/commands.hpp"
+
+#include <cblas.h>
+#include <omp.h>
+
+namespace actlab::cli {
+
+void set_threads(int threads) {
+  if (threads <= 0) return;
+  // In OpenBLAS's OpenMP flavour this also sets OpenMP's count; both are set to say what we mean.
+  openblas_set_num_threads(threads);
+  omp_set_num_threads(threads);
+}
+
+}  // namespace actlab::cli

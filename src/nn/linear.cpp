@@ -1,0 +1,38 @@
+// Linear layer on OpenBLAS's sgemm: y = x W^T + b, dW = dy^T x, db = column sums of dy, dx = dy W.
+#include "actlab/layers.hpp"
+
+#include <cblas.h>
+
+namespace actlab {
+
+Linear::Linear(std::size_t in, std::size_t out)
+    : in_features(in), out_features(out), weight(in * out, 0.0f), bias(out, 0.0f),
+      dweight(in * out, 0.0f), dbias(out, 0.0f) {}
+
+void Linear::forward(std::span<float> y, std::span<const float> x, std::size_t rows, Mode, Rng&) {
+  const auto m = int(rows), n = int(out_features), k = int(in_features);
+  for (std::size_t r = 0; r < rows; ++r)
+    std::copy(bias.begin(), bias.end(), y.begin() + std::ptrdiff_t(r * out_features));
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, k, 1.0f, x.data(), k, weight.data(), k, 1.0f,
+              y.data(), n);
+}
+
+void Linear::backward(std::span<float> dx, std::span<const float> dy, std::span<const float> x,
+                      std::span<const float>, std::size_t rows) {
+  const auto m = int(rows), n = int(out_features), k = int(in_features);
+  cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, n, k, m, 1.0f, dy.data(), n, x.data(), k, 0.0f,
+              dweight.data(), k);
+  std::fill(dbias.begin(), dbias.end(), 0.0f);
+  for (std::size_t r = 0; r < rows; ++r)
+    for (std::size_t c = 0; c < out_features; ++c) dbias[c] += dy[r * out_features + c];
+  if (!dx.empty())
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, k, n, 1.0f, dy.data(), n, weight.data(), k,
+                0.0f, dx.data(), k);
+}
+
+void Linear::parameters(std::vector<ParamRef>& out) {
+  out.push_back({"weight", weight, dweight, true});
+  out.push_back({"bias", bias, dbias, true});
+}
+
+}  // namespace actlab

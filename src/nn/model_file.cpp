@@ -1,0 +1,184 @@
+// Model directories: config.json (architecture, input scaling) + model.safetensors (weights named
+// as torch.nn.Sequential's state_dict).
+#include "actlab/file_io.hpp"
+#include "actlab/model_io.hpp"
+#include "actlab/safetensors.hpp"
+#include "nn/layer_args.hpp"
+
+#include <cmath>
+#include <filesystem>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+
+namespace actlab {
+namespace {
+
+using nlohmann::ordered_json;
+
+constexpr const char* format_name = "actlab-model";
+constexpr int format_version = 1;
+
+// The tensors a layer stores, with their shapes; `value` points at the layer's storage.
+struct StoredTensor {
+  std::string name;
+  std::vector<std::size_t> shape;
+  std::vector<float>* value = nullptr;  // null for num_batches_tracked (I64)
+  std::int64_t* count = nullptr;
+};
+
+std::vector<StoredTensor> stored_tensors(Sequential& model) {
+  std::vector<StoredTensor> out;
+  auto& layers = model.layers();
+  for (std::size_t i = 0; i < layers.size(); ++i) {
+    const auto name = [i](const char* n) { return fmt::format("{}.{}", i, n); };
+    if (auto* l = std::get_if<Linear>(&layers[i])) {
+      out.push_back({name("weight"), {l->out_features, l->in_features}, &l->weight});
+      out.push_back({name("bias"), {l->out_features}, &l->bias});
+    } else if (auto* b = std::get_if<BatchNorm1d>(&layers[i])) {
+      out.push_back({name("weight"), {b->num_features}, &b->weight});
+      out.push_back({name("bias"), {b->num_features}, &b->bias});
+      out.push_back({name("running_mean"), {b->num_features}, &b->running_mean});
+      out.push_back({name("running_var"), {b->num_features}, &b->running_var});
+      out.push_back({name("num_batches_tracked"), {}, nullptr, &b->num_batches_tracked});
+    } else if (auto* p = std::get_if<PReLU>(&layers[i])) {
+      out.push_back({name("weight"), {p->num_parameters}, &p->weight});
+    }
+  }
+  return out;
+}
+
+std::string shape_text(const std::vector<std::size_t>& shape) {
+  return fmt::format("[{}]", fmt::join(shape, ", "));
+}
+
+}  // namespace
+
+std::string model_config_json(const Sequential& model, const InputScaling& scaling) {
+  ordered_json layers = ordered_json::array();
+  for (const Layer& layer : model.layers()) {
+    ordered_json l;
+    l["type"] = layer_type(layer);
+    for (const LayerArg& a : layer_args(layer))
+      l[a.key] = a.is_word ? ordered_json(a.value) : ordered_json::parse(a.value);
+    layers.push_back(l);
+  }
+  ordered_json config;
+  config["format"] = format_name;
+  config["version"] = format_version;
+  config["in_features"] = model.in_features();
+  config["out_features"] = model.out_features();
+  config["input_scaling"] = {{"scale", scaling.scale}, {"shift", scaling.shift}};
+  config["layers"] = layers;
+  return config.dump(2) + "\n";
+}
+
+ModelFile model_from_config_json(std::string_view json_text, const std::string& source) {
+  const auto fail = [&](const std::string& what) { throw std::runtime_error(fmt::format("{}: {}", source, what)); };
+  ordered_json config;
+  try {
+    config = ordered_json::parse(json_text);
+  } catch (const std::exception& e) {
+    fail(fmt::format("not valid JSON ({})", e.what()));
+  }
+  if (!config.is_object()) fail("expected a JSON object");
+  if (config.value("format", "") != format_name) fail(fmt::format("\"format\" is not \"{}\"", format_name));
+  if (!config.contains("version") || config["version"] != format_version)
+    fail(fmt::format("unsupported \"version\" (this actlab reads version {})", format_version));
+  if (!config.contains("in_features") || !config["in_features"].is_number_unsigned() ||
+      config["in_features"].get<std::uint64_t>() == 0 || config["in_features"].get<std::uint64_t>() > (1u << 24))
+    fail("\"in_features\" must be a positive integer");
+  if (!config.contains("layers") || !config["layers"].is_array() || config["layers"].empty())
+    fail("\"layers\" must be a non-empty array");
+
+  ModelFile out;
+  const auto& sc = config.value("input_scaling", ordered_json::object());
+  if (!sc.is_object() || !sc.value("scale", ordered_json(1.0)).is_number() ||
+      !sc.value("shift", ordered_json(0.0)).is_number())
+    fail("\"input_scaling\" must be {\"scale\": number, \"shift\": number}");
+  out.scaling = {sc.value("scale", 1.0f), sc.value("shift", 0.0f)};
+
+  const std::size_t in_features = config["in_features"].get<std::size_t>();
+  std::vector<Layer> layers;
+  std::size_t width = in_features;
+  for (std::size_t i = 0; i < config["layers"].size(); ++i) {
+    const auto& l = config["layers"][i];
+    const std::string where = fmt::format("{}: layer {}", source, i);
+    if (!l.is_object() || !l.contains("type") || !l["type"].is_string())
+      throw std::runtime_error(fmt::format("{}: expected an object with a string \"type\"", where));
+    std::vector<LayerArg> args;
+    for (const auto& [key, value] : l.items()) {
+      if (key == "type") continue;
+      if (value.is_string()) args.push_back({key, value.get<std::string>(), true});
+      else if (value.is_number()) args.push_back({key, value.dump()});
+      else throw std::runtime_error(fmt::format("{}: \"{}\" must be a number or a string", where, key));
+    }
+    try {
+      layers.push_back(make_layer(l["type"].get<std::string>(), args, width, where));
+    } catch (const std::invalid_argument& e) {
+      throw std::runtime_error(e.what());
+    }
+    width = std::visit([&](const auto& layer) { return layer.output_width(width); }, layers.back());
+  }
+  if (config.contains("out_features") && config["out_features"] != width)
+    fail(fmt::format("\"out_features\" is {} but the layers give {}", config["out_features"].dump(), width));
+  out.model = Sequential(in_features, std::move(layers));
+  return out;
+}
+
+void save_model(const std::string& dir, const Sequential& model, const InputScaling& scaling) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) throw std::runtime_error(fmt::format("{}: cannot create the folder ({})", dir, ec.message()));
+  TensorMap tensors;
+  for (const StoredTensor& t : stored_tensors(const_cast<Sequential&>(model))) {
+    NamedTensor nt;
+    nt.shape = t.shape;
+    if (t.value) nt.f32 = *t.value;
+    else {
+      nt.dtype = "I64";
+      nt.i64 = {*t.count};
+    }
+    tensors.emplace(t.name, std::move(nt));
+  }
+  write_safetensors(dir + "/model.safetensors", tensors, {{"format", "pt"}});
+  write_file_atomic(dir + "/config.json", model_config_json(model, scaling));
+}
+
+ModelFile load_model(const std::string& dir) {
+  const std::string config_path = dir + "/config.json";
+  const std::vector<std::byte> bytes = read_file(config_path, 16u << 20);
+  ModelFile out = model_from_config_json(
+      std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()), config_path);
+
+  const std::string weights_path = dir + "/model.safetensors";
+  TensorMap tensors = read_safetensors(weights_path);
+  const auto fail = [&](const std::string& what) {
+    throw std::runtime_error(fmt::format("{}: {}", weights_path, what));
+  };
+  const auto expected = stored_tensors(out.model);
+  for (const StoredTensor& t : expected) {
+    auto it = tensors.find(t.name);
+    if (it == tensors.end()) fail(fmt::format("missing tensor '{}' that config.json implies", t.name));
+    NamedTensor& got = it->second;
+    if (got.shape != t.shape)
+      fail(fmt::format("tensor '{}' has shape {}, config.json implies {}", t.name, shape_text(got.shape),
+                       shape_text(t.shape)));
+    if (t.value) {
+      if (got.dtype != "F32") fail(fmt::format("tensor '{}' is {}, expected F32", t.name, got.dtype));
+      for (float v : got.f32)
+        if (!std::isfinite(v)) fail(fmt::format("tensor '{}' holds a non-finite value", t.name));
+      *t.value = std::move(got.f32);
+    } else {
+      if (got.dtype != "I64" || got.i64.size() != 1) fail(fmt::format("tensor '{}' must be one I64", t.name));
+      *t.count = got.i64[0];
+    }
+  }
+  if (tensors.size() != expected.size())
+    for (const auto& [name, _] : tensors)
+      if (std::none_of(expected.begin(), expected.end(), [&](const StoredTensor& t) { return t.name == name; }))
+        fail(fmt::format("unexpected tensor '{}' that config.json does not describe", name));
+  return out;
+}
+
+}  // namespace actlab

@@ -1,0 +1,92 @@
+#include "actlab/model.hpp"
+
+#include <fmt/format.h>
+#include <stdexcept>
+
+namespace actlab {
+namespace {
+
+// Validates one layer against the width flowing into it; returns its output width.
+std::size_t chain_width(const Layer& layer, std::size_t index, std::size_t width) {
+  auto fail = [&](const std::string& what) {
+    throw std::invalid_argument(fmt::format("layer {} ({}): {}", index, layer_type(layer), what));
+  };
+  if (const auto* lin = std::get_if<Linear>(&layer)) {
+    if (lin->in_features != width)
+      fail(fmt::format("in_features={} but its input has {} features", lin->in_features, width));
+    if (lin->out_features == 0) fail("out_features must be at least 1");
+  } else if (const auto* bn = std::get_if<BatchNorm1d>(&layer)) {
+    if (bn->num_features != width)
+      fail(fmt::format("num_features={} but its input has {} features", bn->num_features, width));
+  } else if (const auto* pr = std::get_if<PReLU>(&layer)) {
+    if (pr->num_parameters != 1 && pr->num_parameters != width)
+      fail(fmt::format("num_parameters={} but its input has {} features (use 1 or {})", pr->num_parameters,
+                       width, width));
+  }
+  return std::visit([&](const auto& l) { return l.output_width(width); }, layer);
+}
+
+}  // namespace
+
+Sequential::Sequential(std::size_t in_features, std::vector<Layer> layers) : layers_(std::move(layers)) {
+  if (in_features == 0) throw std::invalid_argument("model: in_features must be at least 1");
+  if (layers_.empty()) throw std::invalid_argument("model: no layers");
+  widths_ = {in_features};
+  for (std::size_t i = 0; i < layers_.size(); ++i) widths_.push_back(chain_width(layers_[i], i, widths_.back()));
+  outputs_.resize(layers_.size());
+}
+
+std::span<const float> Sequential::forward(std::span<const float> x, std::size_t rows, Mode mode, Rng& rng) {
+  if (x.size() != rows * in_features())
+    throw std::invalid_argument(fmt::format("model: input has {} values, expected {} rows x {} features",
+                                            x.size(), rows, in_features()));
+  input_ = x;
+  rows_ = rows;
+  std::span<const float> in = x;
+  for (std::size_t i = 0; i < layers_.size(); ++i) {
+    auto& out = outputs_[i];
+    if (out.size() < rows * widths_[i + 1]) out.resize(rows * widths_[i + 1]);
+    std::span<float> y(out.data(), rows * widths_[i + 1]);
+    std::visit([&](auto& l) { l.forward(y, in, rows, mode, rng); }, layers_[i]);
+    in = y;
+  }
+  return in;
+}
+
+void Sequential::backward(std::span<const float> dout) {
+  const std::size_t rows = rows_;
+  if (dout.size() != rows * out_features())
+    throw std::invalid_argument(fmt::format("model: output gradient has {} values, expected {}", dout.size(),
+                                            rows * out_features()));
+  std::size_t max_width = 0;
+  for (std::size_t w : widths_) max_width = std::max(max_width, w);
+  if (grad_in_.size() < rows * max_width) {
+    grad_in_.resize(rows * max_width);
+    grad_out_.resize(rows * max_width);
+  }
+  std::span<const float> dy = dout;
+  for (std::size_t i = layers_.size(); i-- > 0;) {
+    const std::span<const float> x = i == 0 ? input_ : layer_output(i - 1);
+    const std::span<const float> y = layer_output(i);
+    std::span<float> dx = i == 0 ? std::span<float>{} : std::span<float>(grad_in_.data(), rows * widths_[i]);
+    std::visit([&](auto& l) { l.backward(dx, dy, x, y, rows); }, layers_[i]);
+    std::swap(grad_in_, grad_out_);  // this layer's dx is the next one's dy
+    dy = std::span<const float>(grad_out_.data(), dx.size());
+  }
+}
+
+std::vector<ParamRef> Sequential::parameters() {
+  std::vector<ParamRef> all;
+  for (std::size_t i = 0; i < layers_.size(); ++i) {
+    const std::size_t first = all.size();
+    std::visit([&](auto& l) { l.parameters(all); }, layers_[i]);
+    for (std::size_t p = first; p < all.size(); ++p) all[p].name = fmt::format("{}.{}", i, all[p].name);
+  }
+  return all;
+}
+
+std::span<const float> Sequential::layer_output(std::size_t i) const {
+  return {outputs_.at(i).data(), rows_ * widths_.at(i + 1)};
+}
+
+}  // namespace actlab
