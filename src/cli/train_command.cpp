@@ -54,6 +54,7 @@ nlohmann::ordered_json history_json(const std::vector<EpochStats>& history) {
 
 int run_train(const TrainOptions& o) {
   set_threads(o.threads);
+  Optimizer(optimizer_config(o), {});  // validates the optimizer options before any work
   const DataSplit data = load_data(o.data, o.seed);
   const std::size_t classes = std::size_t(data.train.num_classes);
   const std::string spec = o.model_spec.empty() ? recipe_spec(o.recipe, o.hidden, o.batchnorm, classes) : o.model_spec;

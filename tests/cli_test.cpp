@@ -1,0 +1,136 @@
+// The actlab program as a user runs it: results, --help, and one clear line for every bad input.
+#include "actlab/npy.hpp"
+
+#include <cstdio>
+#include <filesystem>
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+namespace actlab {
+namespace {
+
+struct CliRun {
+  int code = -1;
+  std::string output;  // stdout and stderr together
+};
+
+CliRun run(const std::string& args) {
+  CliRun r;
+  const std::string command = std::string(ACTLAB_CLI_PATH) + " " + args + " 2>&1";
+  FILE* pipe = popen(command.c_str(), "r");
+  if (!pipe) return r;
+  char buf[4096];
+  while (std::size_t n = fread(buf, 1, sizeof buf, pipe)) r.output.append(buf, n);
+  const int status = pclose(pipe);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return r;
+}
+
+class Cli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() / ("actlab_cli_" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::string path(const std::string& name) const { return (dir_ / name).string(); }
+  std::filesystem::path dir_;
+};
+
+// One line on stderr, "actlab: error: ..." containing `needle`, and a non-zero exit.
+void expect_error(const CliRun& r, const std::string& needle) {
+  EXPECT_NE(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("actlab: error: "), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find(needle), std::string::npos) << r.output;
+  EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
+}
+
+TEST_F(Cli, HelpOnEverySubcommand) {
+  for (const char* sub : {"", "train", "eval", "predict", "apply", "list"}) {
+    const CliRun r = run(std::string(sub) + " --help");
+    EXPECT_EQ(r.code, 0) << sub;
+    EXPECT_NE(r.output.find("Usage"), std::string::npos) << sub;
+  }
+  EXPECT_NE(run("--version").output.find("actlab "), std::string::npos);
+}
+
+TEST_F(Cli, ApplyForwardBackwardAndParamGrad) {
+  const std::vector<float> x{-2.0f, -0.5f, 0.0f, 1.5f}, dy{1.0f, 2.0f, 3.0f, 4.0f};
+  const std::vector<std::size_t> shape{2, 2};
+  write_npy(path("x.npy"), x, shape);
+  write_npy(path("dy.npy"), dy, shape);
+  const CliRun r = run("apply prelu:weight=0.1 --input " + path("x.npy") + " --output " + path("y.npy") +
+                    " --grad-output " + path("dy.npy") + " --grad-input " + path("dx.npy") + " --param-grad " +
+                    path("da.npy"));
+  ASSERT_EQ(r.code, 0) << r.output;
+  const NpyArray y = read_npy(path("y.npy")), dx = read_npy(path("dx.npy")), da = read_npy(path("da.npy"));
+  EXPECT_EQ(y.shape, shape);
+  EXPECT_EQ(y.data, (std::vector<float>{-0.2f, -0.05f, 0.0f, 1.5f}));
+  EXPECT_EQ(dx.data, (std::vector<float>{0.1f, 0.2f, 0.3f, 4.0f}));
+  ASSERT_EQ(da.data.size(), 1u);
+  EXPECT_FLOAT_EQ(da.data[0], 1.0f * -2.0f + 2.0f * -0.5f);  // sum of dy * x over x <= 0
+}
+
+TEST_F(Cli, ApplyErrors) {
+  write_npy(path("x.npy"), std::vector<float>{1.0f, 2.0f}, std::vector<std::size_t>{2});
+  write_npy(path("dy3.npy"), std::vector<float>{1.0f, 2.0f, 3.0f}, std::vector<std::size_t>{3});
+  const std::string io = " --input " + path("x.npy") + " --output " + path("y.npy");
+  expect_error(run("apply swish" + io), "unknown activation 'swish'");
+  expect_error(run("apply elu:beta=1" + io), "no parameter 'beta'");
+  expect_error(run("apply leaky_relu:negative_slope=abc" + io), "not a finite number");
+  expect_error(run("apply gelu:approximate=fast" + io), "approximate");
+  expect_error(run("apply relu --input " + path("missing.npy") + " --output " + path("y.npy")), "missing.npy");
+  expect_error(run("apply relu --input " + dir_.string() + " --output " + path("y.npy")), dir_.string());
+  expect_error(run("apply relu" + io + " --grad-output " + path("dy3.npy") + " --grad-input " + path("dx.npy")),
+               "shape");
+  expect_error(run("apply relu" + io + " --param-grad " + path("da.npy") + " --grad-output " + path("x.npy") +
+                   " --grad-input " + path("dx.npy")),
+               "no learnable parameter");
+  EXPECT_FALSE(std::filesystem::exists(path("y.npy")));  // no output after a failed run
+  EXPECT_FALSE(std::filesystem::exists(path("dx.npy")));
+
+  FILE* f = fopen(path("bad.npy").c_str(), "wb");
+  fputs("\x93NUMPY garbage", f);
+  fclose(f);
+  expect_error(run("apply relu --input " + path("bad.npy") + " --output " + path("y.npy")), "bad.npy");
+}
+
+TEST_F(Cli, TrainSaveEvalPredict) {
+  const std::string model = path("model");
+  const CliRun t = run("train --data spirals --hidden 32,32 --epochs 3 --threads 1 --out " + model + " --json");
+  ASSERT_EQ(t.code, 0) << t.output;
+  EXPECT_NE(t.output.find("warning: the last layer is elu"), std::string::npos);
+  const std::string last_line = t.output.substr(t.output.rfind('{'));
+  EXPECT_NE(last_line.find("\"test_accuracy\""), std::string::npos);
+  EXPECT_NE(last_line.find("\"model_dir\""), std::string::npos);
+  for (const char* file : {"config.json", "model.safetensors", "history.json"})
+    EXPECT_TRUE(std::filesystem::exists(model + "/" + file)) << file;
+
+  const CliRun e = run("eval --model " + model + " --data spirals --json");
+  ASSERT_EQ(e.code, 0) << e.output;
+  EXPECT_NE(e.output.find("\"test_accuracy\""), std::string::npos);
+
+  write_npy(path("in.npy"), std::vector<float>{0.1f, 0.2f, -0.3f, 0.4f, 0.5f, 0.6f}, std::vector<std::size_t>{3, 2});
+  const CliRun p = run("predict --model " + model + " --input " + path("in.npy") + " --output " + path("out.npy"));
+  ASSERT_EQ(p.code, 0) << p.output;
+  EXPECT_EQ(read_npy(path("out.npy")).shape, (std::vector<std::size_t>{3, 3}));
+
+  write_npy(path("wide.npy"), std::vector<float>(6), std::vector<std::size_t>{2, 3});
+  expect_error(run("predict --model " + model + " --input " + path("wide.npy") + " --output " + path("o2.npy")),
+               "does not fit the model");
+  expect_error(run("predict --model " + path("none") + " --input " + path("in.npy") + " --output " + path("o3.npy")),
+               "none");
+}
+
+TEST_F(Cli, TrainErrors) {
+  expect_error(run("train --data spirals --model \"linear(8),wobble,linear(3)\" --epochs 1 --out " + path("m")),
+               "wobble");
+  expect_error(run("train --data spirals --recipe nope --epochs 1 --out " + path("m")), "unknown recipe 'nope'");
+  expect_error(run("train --data csv:" + path("nothing.csv") + " --epochs 1 --out " + path("m")), "nothing.csv");
+  expect_error(run("train --data mnist:" + path("empty") + " --epochs 1 --out " + path("m")), "empty");
+  expect_error(run("train --data spirals --optimizer rmsprop --epochs 1 --out " + path("m")), "rmsprop");
+  EXPECT_NE(run("train --epochs 0").code, 0);
+}
+
+}  // namespace
+}  // namespace actlab

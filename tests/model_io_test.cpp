@@ -1,0 +1,118 @@
+// Model SPEC grammar, JSON config and model folders: round trips and every kind of bad input.
+#include "actlab/file_io.hpp"
+#include "actlab/init.hpp"
+#include "actlab/model_io.hpp"
+#include "actlab/recipes.hpp"
+#include "actlab/safetensors.hpp"
+
+#include <filesystem>
+#include <gtest/gtest.h>
+
+namespace actlab {
+namespace {
+
+std::string temp_dir(const std::string& name) {
+  auto dir = std::filesystem::temp_directory_path() / ("actlab_model_io_" + name + "_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir.string();
+}
+
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+TEST(ModelSpec, EveryRecipeRoundTripsThroughSpecAndConfig) {
+  const std::vector<std::size_t> hidden{16, 8};
+  for (const std::string& recipe : recipe_names())
+    for (bool bn : {true, false}) {
+      const std::string spec = recipe_spec(recipe, hidden, bn, 10);
+      const Sequential model = parse_model_spec(spec, 20);
+      const std::string canonical = to_model_spec(model);
+      EXPECT_EQ(to_model_spec(parse_model_spec(canonical, 20)), canonical) << recipe;
+      const ModelFile back = model_from_config_json(model_config_json(model, {0.5f, -1.0f}), "test");
+      EXPECT_EQ(to_model_spec(back.model), canonical) << recipe;
+      EXPECT_EQ(back.scaling.scale, 0.5f);
+      EXPECT_EQ(back.scaling.shift, -1.0f);
+      EXPECT_EQ(model.out_features(), 10u);
+    }
+}
+
+TEST(ModelSpec, ParametersSurviveTheRoundTrip) {
+  const std::string spec =
+      "linear(32),batchnorm1d(eps=0.001,momentum=0.2),leaky_relu(negative_slope=0.2),dropout(p=0.1),"
+      "linear(16),prelu(num_parameters=16),linear(8),gelu(approximate=tanh),linear(4),softplus(beta=2,threshold=10)";
+  const Sequential model = parse_model_spec(spec, 10);
+  EXPECT_EQ(to_model_spec(model), spec);
+  EXPECT_EQ(to_model_spec(model_from_config_json(model_config_json(model, {}), "t").model), spec);
+}
+
+TEST(ModelSpec, BadSpecsNameTheProblem) {
+  EXPECT_NE(error_of([] { parse_model_spec("linear(10),frobnicate", 4); }).find("frobnicate"), std::string::npos);
+  EXPECT_NE(error_of([] { parse_model_spec("linear", 4); }).find("out_features"), std::string::npos);
+  EXPECT_NE(error_of([] { parse_model_spec("linear(0)", 4); }).find("linear"), std::string::npos);
+  EXPECT_NE(error_of([] { parse_model_spec("linear(10", 4); }).find("'('"), std::string::npos);
+  EXPECT_NE(error_of([] { parse_model_spec("linear(10),,relu", 4); }).find("empty"), std::string::npos);
+  EXPECT_NE(error_of([] { parse_model_spec("linear(10),elu(beta=2)", 4); }).find("beta"), std::string::npos);
+  EXPECT_NE(error_of([] { parse_model_spec("linear(10),dropout(p=1)", 4); }).find("dropout"), std::string::npos);
+  EXPECT_NE(error_of([] { parse_model_spec("linear(10),prelu(num_parameters=3)", 4); }).find("num_parameters"),
+            std::string::npos);
+  EXPECT_NE(error_of([] { parse_model_spec("linear(10),softplus(beta=-1)", 4); }).find("beta"), std::string::npos);
+  EXPECT_NE(error_of([] { parse_model_spec("", 4); }).find("empty"), std::string::npos);
+}
+
+TEST(ModelFiles, SaveAndLoadGiveIdenticalOutputs) {
+  const std::string dir = temp_dir("roundtrip");
+  Sequential model = parse_model_spec(recipe_spec("seed", std::vector<std::size_t>{12, 7}, true, 3), 5);
+  Rng rng(4);
+  initialize_parameters(model, rng);
+  std::vector<float> x(8 * 5);
+  for (float& v : x) v = float(rng.normal());
+  model.forward(x, 8, Mode::train, rng);  // moves the running statistics off their defaults
+  save_model(dir, model, {1.0f / 255, 0.0f});
+
+  ModelFile loaded = load_model(dir);
+  EXPECT_EQ(loaded.scaling.scale, 1.0f / 255);
+  Rng r1(0), r2(0);
+  const auto a = model.forward(x, 8, Mode::eval, r1);
+  const std::vector<float> expected(a.begin(), a.end());
+  const auto b = loaded.model.forward(x, 8, Mode::eval, r2);
+  EXPECT_EQ(std::vector<float>(b.begin(), b.end()), expected);
+  EXPECT_EQ(std::get<BatchNorm1d>(loaded.model.layers()[1]).num_batches_tracked, 1);
+}
+
+TEST(ModelFiles, CorruptFoldersGiveOneClearError) {
+  const std::string dir = temp_dir("corrupt");
+  Sequential model = parse_model_spec("linear(4),batchnorm1d,relu,linear(2)", 3);
+  save_model(dir, model, {});
+  const std::string weights = dir + "/model.safetensors";
+  TensorMap good = read_safetensors(weights);
+
+  auto with = [&](const std::function<void(TensorMap&)>& change) {
+    TensorMap t = good;
+    change(t);
+    write_safetensors(weights, t);
+    return error_of([&] { load_model(dir); });
+  };
+  EXPECT_NE(with([](TensorMap& t) { t.erase("0.bias"); }).find("missing tensor '0.bias'"), std::string::npos);
+  EXPECT_NE(with([](TensorMap& t) { t["0.weight"].shape = {3, 4}; }).find("shape"), std::string::npos);
+  EXPECT_NE(with([](TensorMap& t) { t["9.weight"] = t["0.bias"]; }).find("unexpected tensor '9.weight'"),
+            std::string::npos);
+  EXPECT_NE(with([](TensorMap& t) { t["3.bias"].f32[0] = NAN; }).find("non-finite"), std::string::npos);
+  write_safetensors(weights, good);
+
+  write_file_atomic(dir + "/config.json", std::string("{\"format\": \"actlab-model\""));
+  EXPECT_NE(error_of([&] { load_model(dir); }).find("config.json: not valid JSON"), std::string::npos);
+  write_file_atomic(dir + "/config.json", std::string(R"({"format":"actlab-model","version":1,"in_features":3,
+      "layers":[{"type":"linear","in_features":3,"out_features":4},{"type":"wobble"}]})"));
+  EXPECT_NE(error_of([&] { load_model(dir); }).find("layer 1"), std::string::npos);
+  EXPECT_NE(error_of([&] { load_model(dir + "/nowhere"); }).find("nowhere"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace actlab

@@ -1,0 +1,113 @@
+// Losses, and training end to end on a synthetic set: it must learn, and repeat itself exactly.
+#include "actlab/init.hpp"
+#include "actlab/loss.hpp"
+#include "actlab/model_io.hpp"
+#include "actlab/recipes.hpp"
+#include "actlab/trainer.hpp"
+
+#include <cmath>
+#include <gtest/gtest.h>
+
+namespace actlab {
+namespace {
+
+TEST(Loss, CrossEntropyValuesAndGradient) {
+  // Two classes with equal logits: loss log 2, gradient (1/2 - onehot) / rows.
+  std::vector<float> z{0.0f, 0.0f, 3.0f, 1.0f}, dz(4);
+  std::vector<std::int32_t> labels{0, 1};
+  const double loss = softmax_cross_entropy(dz, z, labels, 2);
+  const double second = std::log(1.0 + std::exp(2.0));  // -log softmax(1 | [3, 1])
+  EXPECT_NEAR(loss, (std::log(2.0) + second) / 2, 1e-7);
+  EXPECT_NEAR(dz[0], -0.25, 1e-7);
+  EXPECT_NEAR(dz[1], 0.25, 1e-7);
+  const double p1 = 1.0 / (1.0 + std::exp(2.0));
+  EXPECT_NEAR(dz[3], (p1 - 1.0) / 2, 1e-7);
+}
+
+TEST(Loss, StableForExtremeLogits) {
+  for (float big : {1e4f, 1e30f, 3e38f}) {
+    std::vector<float> z{big, -big, 0.0f}, dz(3);
+    std::vector<std::int32_t> label{1};
+    const double loss = softmax_cross_entropy(dz, z, label, 3);
+    EXPECT_TRUE(std::isfinite(loss)) << big;
+    for (float g : dz) EXPECT_TRUE(std::isfinite(g)) << big;
+    std::vector<float> t{1.0f, 0.0f, 1.0f}, db(3);
+    EXPECT_TRUE(std::isfinite(bce_with_logits(db, z, t))) << big;
+    for (float g : db) EXPECT_TRUE(std::isfinite(g)) << big;
+  }
+}
+
+TEST(Loss, MseAndBceMatchTheirDefinitions) {
+  std::vector<float> y{1.0f, -2.0f}, t{0.0f, 1.0f}, d(2);
+  EXPECT_NEAR(mse_loss(d, y, t), (1.0 + 9.0) / 2, 1e-7);
+  EXPECT_NEAR(d[0], 1.0, 1e-7);
+  EXPECT_NEAR(d[1], -3.0, 1e-7);
+  std::vector<float> z{0.0f, 2.0f}, target{1.0f, 0.0f};
+  EXPECT_NEAR(bce_with_logits(d, z, target), (std::log(2.0) + std::log1p(std::exp(2.0))) / 2, 1e-6);
+  EXPECT_NEAR(d[0], (0.5 - 1.0) / 2, 1e-7);
+}
+
+TEST(Loss, LabelOutOfRangeIsAnError) {
+  std::vector<float> z(3);
+  std::vector<std::int32_t> label{3};
+  EXPECT_THROW(softmax_cross_entropy({}, z, label, 3), std::invalid_argument);
+}
+
+std::vector<EpochStats> train_spirals(const std::string& recipe, std::uint64_t seed, Sequential* out = nullptr) {
+  const DataSplit data = load_data("spirals", seed);
+  Sequential model = parse_model_spec(recipe_spec(recipe, std::vector<std::size_t>{64, 64}, true, 3), 2);
+  Rng rng(seed);
+  initialize_parameters(model, rng);
+  TrainConfig config;
+  config.epochs = 15;
+  config.batch = 64;
+  config.seed = seed;
+  auto history = train(model, data, config);
+  if (out) *out = std::move(model);
+  return history;
+}
+
+TEST(Training, SpiralsReachAStatedLoss) {
+  for (const char* recipe : {"seed", "relu", "gelu"}) {
+    const auto history = train_spirals(recipe, 1);
+    EXPECT_LT(history.back().test.loss, 0.15) << recipe;
+    EXPECT_GT(history.back().test.accuracy, 0.95) << recipe;
+    EXPECT_LT(history.back().train_loss, history.front().train_loss) << recipe;
+  }
+}
+
+TEST(Training, SameSeedSameNumbers) {
+  Sequential a, b;
+  const auto h1 = train_spirals("seed", 7, &a);
+  const auto h2 = train_spirals("seed", 7, &b);
+  ASSERT_EQ(h1.size(), h2.size());
+  for (std::size_t e = 0; e < h1.size(); ++e) {
+    EXPECT_EQ(h1[e].train_loss, h2[e].train_loss);
+    EXPECT_EQ(h1[e].test.loss, h2[e].test.loss);
+  }
+  auto pa = a.parameters(), pb = b.parameters();
+  for (std::size_t k = 0; k < pa.size(); ++k)
+    EXPECT_TRUE(std::equal(pa[k].value.begin(), pa[k].value.end(), pb[k].value.begin())) << pa[k].name;
+  const auto h3 = train_spirals("seed", 8);
+  EXPECT_NE(h1.back().train_loss, h3.back().train_loss);
+}
+
+TEST(Training, BadConfigsAreRejected) {
+  const DataSplit data = load_data("blobs", 0);
+  Sequential model = parse_model_spec("linear(8),relu,linear(4)", 2);
+  TrainConfig config;
+  config.epochs = 0;
+  EXPECT_THROW(train(model, data, config), std::invalid_argument);
+  config.epochs = 1;
+  config.optimizer.kind = "lbfgs";
+  EXPECT_THROW(train(model, data, config), std::invalid_argument);
+  config.optimizer.kind = "sgd";
+  config.optimizer.lr = -1;
+  EXPECT_THROW(train(model, data, config), std::invalid_argument);
+  Sequential narrow = parse_model_spec("linear(8),relu,linear(4)", 3);
+  config.optimizer.lr = 0.1;
+  EXPECT_THROW(train(narrow, data, config), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace actlab
