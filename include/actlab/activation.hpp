@@ -89,8 +89,12 @@ Activation parse_activation(std::string_view spec);
 // An activation at its defaults; throws std::invalid_argument for an unknown name.
 Activation make_activation(std::string_view name);
 
-// Sets one parameter by name, validating its range (choices given as words or indices).
+// Sets one parameter by name, validating its range (choices given as words or indices). Checks that
+// involve several parameters (rrelu's lower <= upper) are left to validate_activation, to be called
+// once all are set.
 void set_activation_param(Activation& act, std::string_view key, std::string_view value);
+// Throws std::invalid_argument when the parameters together are invalid, naming their values.
+void validate_activation(const Activation& act);
 
 // The one-call API. Shapes: x, y, dy, dx all have the same length n (any layout).
 // activation_forward assigns y = f(x); y may alias x.

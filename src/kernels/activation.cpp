@@ -3,6 +3,7 @@
 
 #include "common/parse_number.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <fmt/format.h>
 #include <stdexcept>
@@ -70,9 +71,17 @@ void set_activation_param(Activation& act, std::string_view key, std::string_vie
     throw std::invalid_argument(fmt::format("{}: {}={} is out of range [{}, {}]", act.info->name, key,
                                             value, p.min, p.max));
   act.params[i] = v;
-  if (act.info->validate)
-    if (const char* problem = act.info->validate(act.params))
-      throw std::invalid_argument(fmt::format("{}: {}", act.info->name, problem));
+}
+
+void validate_activation(const Activation& act) {
+  if (!act.info->validate) return;
+  if (const char* problem = act.info->validate(act.params)) {
+    std::string values;
+    for (std::size_t i = 0; i < act.info->params.size(); ++i)
+      values += fmt::format("{}{}={}", values.empty() ? "" : ", ", act.info->params[i].name,
+                            format_value(act.info->params[i], act.params[i]));
+    throw std::invalid_argument(fmt::format("{}: {} (got {})", act.info->name, problem, values));
+  }
 }
 
 Activation parse_activation(std::string_view spec) {
@@ -81,15 +90,22 @@ Activation parse_activation(std::string_view spec) {
   if (colon == std::string_view::npos) return act;
   std::string_view rest = spec.substr(colon + 1);
   if (rest.empty()) throw std::invalid_argument(fmt::format("'{}': nothing after ':'", spec));
-  while (!rest.empty()) {
+  std::vector<std::string_view> seen;
+  while (true) {
     const std::size_t comma = rest.find(',');
     const std::string_view item = rest.substr(0, comma);
     const std::size_t eq = item.find('=');
     if (eq == std::string_view::npos || eq == 0)
       throw std::invalid_argument(fmt::format("'{}': expected key=value, got '{}'", spec, item));
-    set_activation_param(act, item.substr(0, eq), item.substr(eq + 1));
-    rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+    const std::string_view key = item.substr(0, eq);
+    if (std::find(seen.begin(), seen.end(), key) != seen.end())
+      throw std::invalid_argument(fmt::format("'{}': '{}' is given twice", spec, key));
+    seen.push_back(key);
+    set_activation_param(act, key, item.substr(eq + 1));
+    if (comma == std::string_view::npos) break;
+    rest = rest.substr(comma + 1);
   }
+  validate_activation(act);
   return act;
 }
 

@@ -209,7 +209,7 @@ std::vector<ActivationInfo> build_table() {
        },
        .gain_source = "leaky_relu's gain at the mean slope (PyTorch has no rrelu gain)",
        .validate = [](const ActivationParams& p) -> const char* {
-         return p[0] <= p[1] ? nullptr : "rrelu needs lower <= upper";
+         return p[0] <= p[1] ? nullptr : "lower must be <= upper";
        }},
       [](auto x, const ActivationParams& p) {
         using T = decltype(x);

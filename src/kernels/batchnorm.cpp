@@ -48,16 +48,20 @@ void batchnorm_forward_train(std::span<float> y, std::span<float> mean, std::spa
       const double d = x[r * f + c] - sum[c];
       sq[c] += d * d;
     }
+  std::vector<double> inv(f);
   for (std::size_t c = 0; c < f; ++c) {
     const double var = sq[c] / double(n);
+    inv[c] = 1.0 / std::sqrt(var + double(eps));
     mean[c] = float(sum[c]);
-    invstd[c] = float(1.0 / std::sqrt(var + double(eps)));
+    invstd[c] = float(inv[c]);
     running_mean[c] = float((1.0 - momentum) * running_mean[c] + momentum * sum[c]);
     running_var[c] = float((1.0 - momentum) * running_var[c] + momentum * sq[c] / double(n - 1));
   }
+  // Normalize with the double mean: the float one is off by up to half its ulp, a visible shift of
+  // xhat when |mean| >> std (mean 1000, std 0.05: 6e-4).
   for (std::size_t r = 0; r < n; ++r)
     for (std::size_t c = 0; c < f; ++c)
-      y[r * f + c] = gamma[c] * ((x[r * f + c] - mean[c]) * invstd[c]) + beta[c];
+      y[r * f + c] = float(gamma[c] * ((x[r * f + c] - sum[c]) * inv[c]) + beta[c]);
 }
 
 void batchnorm_forward_eval(std::span<float> y, std::span<const float> x, std::span<const float> gamma,
@@ -84,14 +88,21 @@ void batchnorm_backward(std::span<float> dx, std::span<float> dgamma, std::span<
   check(mean.size(), s.features, "mean");
   check(invstd.size(), s.features, "invstd");
   const std::size_t n = s.rows, f = s.features;
-  std::vector<double> sum_dy(f, 0.0), sum_dy_xhat(f, 0.0);
+  // The float mean is off by up to half its ulp, a shift of every xhat that matters when |mean| >> std.
+  // The same pass refines it: true mean = mean + sum(x - mean) / n, the differences exact in double.
+  std::vector<double> sum_dy(f, 0.0), sum_dy_d(f, 0.0), sum_d(f, 0.0);  // d = x - mean
   for (std::size_t r = 0; r < n; ++r)
     for (std::size_t c = 0; c < f; ++c) {
-      const double g = dy[r * f + c];
+      const double g = dy[r * f + c], d = double(x[r * f + c]) - mean[c];
       sum_dy[c] += g;
-      sum_dy_xhat[c] += g * (double(x[r * f + c]) - mean[c]) * invstd[c];
+      sum_dy_d[c] += g * d;
+      sum_d[c] += d;
     }
+  std::vector<double> exact_mean(f), sum_dy_xhat(f);
   for (std::size_t c = 0; c < f; ++c) {
+    const double shift = sum_d[c] / double(n);
+    exact_mean[c] = double(mean[c]) + shift;
+    sum_dy_xhat[c] = (sum_dy_d[c] - shift * sum_dy[c]) * invstd[c];
     dbeta[c] = float(sum_dy[c]);
     dgamma[c] = float(sum_dy_xhat[c]);
   }
@@ -99,7 +110,7 @@ void batchnorm_backward(std::span<float> dx, std::span<float> dgamma, std::span<
   for (std::size_t r = 0; r < n; ++r)
     for (std::size_t c = 0; c < f; ++c) {
       const std::size_t i = r * f + c;
-      const double xhat = (double(x[i]) - mean[c]) * invstd[c];
+      const double xhat = (double(x[i]) - exact_mean[c]) * invstd[c];
       const double k = double(gamma[c]) * invstd[c] / double(n);
       dx[i] = float(k * (double(n) * dy[i] - sum_dy[c] - xhat * sum_dy_xhat[c]));
     }

@@ -48,6 +48,10 @@ std::string number_text(float v) { return fmt::format("{}", v); }
 
 Layer make_layer(const std::string& type, const std::vector<LayerArg>& args, std::size_t width,
                  const std::string& where) {
+  for (std::size_t i = 0; i < args.size(); ++i)
+    for (std::size_t j = 0; j < i; ++j)
+      expect(args[i].key.empty() || args[i].key != args[j].key, where,
+             fmt::format("'{}' is given twice", args[i].key));
   ArgReader in{args, where};
   Layer layer;
   if (type == "linear") {
@@ -87,6 +91,11 @@ Layer make_layer(const std::string& type, const std::vector<LayerArg>& args, std
         throw std::invalid_argument(fmt::format("{}: {}", where, e.what()));
       }
       in.used[i] = true;
+    }
+    try {
+      validate_activation(act);
+    } catch (const std::invalid_argument& e) {
+      throw std::invalid_argument(fmt::format("{}: {}", where, e.what()));
     }
     layer = ActivationLayer(act);
   }
