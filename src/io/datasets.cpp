@@ -2,7 +2,7 @@
 // and per-batch scaling (Dataset::gather).
 #include "actlab/dataset.hpp"
 #include "actlab/npy.hpp"
-#include "common/parse_number.hpp"
+#include "kernels/parse_number.hpp"
 #include "io/io_internal.hpp"
 
 #include <fmt/format.h>

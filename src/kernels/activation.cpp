@@ -1,7 +1,7 @@
 // Lookup, parsing and the one-call API over the activation table.
 #include "actlab/activation.hpp"
 
-#include "common/parse_number.hpp"
+#include "kernels/parse_number.hpp"
 
 #include <algorithm>
 #include <cmath>

@@ -1,6 +1,6 @@
 #include "nn/layer_args.hpp"
 
-#include "common/parse_number.hpp"
+#include "kernels/parse_number.hpp"
 
 #include <fmt/format.h>
 #include <stdexcept>
