@@ -4,6 +4,7 @@
 //
 // Tolerance against the file: torch.testing.assert_close's for float32, |a - e| <= 1e-5 + 1.3e-6 |e|.
 #include "actlab/batchnorm.hpp"
+#include "actlab/kernels.hpp"
 #include "actlab/prelu.hpp"
 
 #include <gtest/gtest.h>
@@ -78,8 +79,10 @@ struct BatchNormRun {
 TEST(BatchNormReference, TrainForwardBackwardEvalMatchPyTorch) {
   const json& cases = reference().at("batchnorm");
   ASSERT_GE(cases.size(), 3u);
-  for (const json& c : cases) {
-    const std::string name = c.at("name");
+  for (const json& c : cases)
+  for (const actlab::KernelMode mode : {actlab::KernelMode::vector, actlab::KernelMode::reference}) {
+    actlab::set_kernel_mode(mode);
+    const std::string name = std::string(c.at("name")) + (mode == actlab::KernelMode::vector ? " (vector)" : " (reference)");
     SCOPED_TRACE(name);
     const BatchNormRun run(c);
     EXPECT_TRUE(all_close(run.y, floats(c.at("y_train")), name + " train y"));
@@ -92,6 +95,7 @@ TEST(BatchNormReference, TrainForwardBackwardEvalMatchPyTorch) {
     EXPECT_TRUE(all_close(run.dbeta, floats(c.at("dbeta")), name + " dbeta"));
     EXPECT_TRUE(all_close(run.y_eval, floats(c.at("y_eval")), name + " eval y"));
   }
+  actlab::set_kernel_mode(actlab::KernelMode::vector);
 }
 
 TEST(BatchNormReference, BatchOfOneThrowsInTraining) {

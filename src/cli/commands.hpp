@@ -11,6 +11,7 @@
 namespace actlab::cli {
 
 struct TrainOptions {
+  std::string kernels;  // --kernels vector|reference
   std::string recipe = "seed";
   std::string model_spec;  // overrides recipe/hidden/bn when set
   std::vector<std::size_t> hidden{256, 128};
@@ -32,6 +33,7 @@ struct TrainOptions {
 };
 
 struct EvalOptions {
+  std::string kernels;  // --kernels vector|reference
   std::string model_dir;
   std::string data = "fashion-mnist";
   int threads = 0;
@@ -39,11 +41,13 @@ struct EvalOptions {
 };
 
 struct PredictOptions {
+  std::string kernels;  // --kernels vector|reference
   std::string model_dir, input, output;
   int threads = 0;
 };
 
 struct ApplyOptions {
+  std::string kernels;  // --kernels vector|reference
   std::string spec, input, output, grad_output, grad_input, param_grad;
 };
 
@@ -51,13 +55,24 @@ struct ListOptions {
   bool json = false;
 };
 
+struct BenchCliOptions {
+  bool json = false;
+  bool quick = false;         // small sizes and short timings (CI smoke run)
+  bool reference = true;      // also time the scalar reference kernels
+  std::vector<std::string> activations;
+  int threads = 0;
+};
+
 int run_train(const TrainOptions& options);
 int run_eval(const EvalOptions& options);
 int run_predict(const PredictOptions& options);
 int run_apply(const ApplyOptions& options);
 int run_list(const ListOptions& options);
+int run_bench(const BenchCliOptions& options);
 
 // Sets the OpenMP and OpenBLAS thread counts (0 leaves the defaults).
 void set_threads(int threads);
+// Applies --kernels (vector | reference; empty leaves ACTLAB_KERNELS or the default).
+void set_kernels(const std::string& kernels);
 
 }  // namespace actlab::cli

@@ -37,6 +37,7 @@ void add_train(CLI::App& app, TrainOptions& o, Command& command) {
   cmd->add_option("--threads", o.threads, "Threads for BLAS and OpenMP (default: all cores)")->check(CLI::Range(0, 1024));
   cmd->add_option("--out", o.out, "Where to save the model (default runs/RECIPE-seedN)");
   cmd->add_flag("--json", o.json, "Print one JSON object with the results as the last line");
+  cmd->add_option("--kernels", o.kernels, "vector (default) | reference: the scalar specification kernels");
   cmd->callback([c = &command, opts = &o] { *c = [opts] { return run_train(*opts); }; });
 }
 
@@ -46,6 +47,7 @@ void add_eval(CLI::App& app, EvalOptions& o, Command& command) {
   cmd->add_option("--data", o.data, "Data source, as for train")->capture_default_str();
   cmd->add_option("--threads", o.threads, "Threads (default: all cores)")->check(CLI::Range(0, 1024));
   cmd->add_flag("--json", o.json, "Print one JSON object as the last line");
+  cmd->add_option("--kernels", o.kernels, "vector (default) | reference: the scalar specification kernels");
   cmd->callback([c = &command, opts = &o] { *c = [opts] { return run_eval(*opts); }; });
 }
 
@@ -55,6 +57,7 @@ void add_predict(CLI::App& app, PredictOptions& o, Command& command) {
   cmd->add_option("--input", o.input, "float32 [N, features] .npy, already scaled as config.json says")->required();
   cmd->add_option("--output", o.output, "Where to write the last layer's outputs, float32 [N, classes]")->required();
   cmd->add_option("--threads", o.threads, "Threads (default: all cores)")->check(CLI::Range(0, 1024));
+  cmd->add_option("--kernels", o.kernels, "vector (default) | reference: the scalar specification kernels");
   cmd->callback([c = &command, opts = &o] { *c = [opts] { return run_predict(*opts); }; });
 }
 
@@ -66,7 +69,25 @@ void add_apply(CLI::App& app, ApplyOptions& o, Command& command) {
   cmd->add_option("--grad-output", o.grad_output, "float32 .npy DY, X's shape: computes DX = DY * f'(X)");
   cmd->add_option("--grad-input", o.grad_input, "Where to write DX (needs --grad-output)");
   cmd->add_option("--param-grad", o.param_grad, "Where to write the learnable parameter's gradient (prelu)");
+  cmd->add_option("--kernels", o.kernels, "vector (default) | reference: the scalar specification kernels");
   cmd->callback([c = &command, opts = &o] { *c = [opts] { return run_apply(*opts); }; });
+}
+
+void add_bench(CLI::App& app, BenchCliOptions& o, Command& command) {
+  auto* cmd = app.add_subcommand("bench", "Measure kernels against the memory roof, BatchNorm, and a training step");
+  cmd->add_flag("--json", o.json, "Print one JSON object");
+  cmd->add_flag("--quick", o.quick, "Small sizes and short timings (a smoke run)");
+  cmd->add_flag("!--no-reference", o.reference, "Skip the scalar reference baseline");
+  cmd->add_option("--activations", o.activations, "Only these activations (specs)")->delimiter(' ');
+  cmd->add_option("--threads", o.threads, "Threads (default: all cores)")->check(CLI::Range(0, 1024));
+  cmd->callback([c = &command, opts = &o] { *c = [opts] { return run_bench(*opts); }; });
+}
+
+// The --kernels value of whichever subcommand ran (at most one is non-empty).
+std::string kernels_of(const TrainOptions& t, const EvalOptions& e, const PredictOptions& p, const ApplyOptions& a) {
+  for (const std::string* k : {&t.kernels, &e.kernels, &p.kernels, &a.kernels})
+    if (!k->empty()) return *k;
+  return "";
 }
 
 }  // namespace
@@ -80,11 +101,13 @@ int main(int argc, char** argv) {
   PredictOptions predict;
   ApplyOptions apply;
   ListOptions list;
+  BenchCliOptions bench;
   Command command;
   add_train(app, train, command);
   add_eval(app, eval, command);
   add_predict(app, predict, command);
   add_apply(app, apply, command);
+  add_bench(app, bench, command);
   auto* list_cmd = app.add_subcommand("list", "The activation table: parameters, formulas, derivatives, gains");
   list_cmd->add_flag("--json", list.json, "As JSON");
   list_cmd->callback([&] { command = [&list] { return run_list(list); }; });
@@ -94,6 +117,7 @@ int main(int argc, char** argv) {
     return app.exit(e);
   }
   try {
+    set_kernels(kernels_of(train, eval, predict, apply));
     return command();
   } catch (const std::exception& e) {
     std::fflush(stdout);

@@ -1,5 +1,7 @@
 #include "cli/commands.hpp"
 
+#include "actlab/kernels.hpp"
+
 #include <cblas.h>
 #include <omp.h>
 
@@ -10,6 +12,10 @@ void set_threads(int threads) {
   // In OpenBLAS's OpenMP flavour this also sets OpenMP's count; both are set to say what we mean.
   openblas_set_num_threads(threads);
   omp_set_num_threads(threads);
+}
+
+void set_kernels(const std::string& kernels) {
+  if (!kernels.empty()) set_kernel_mode(parse_kernel_mode(kernels));
 }
 
 }  // namespace actlab::cli

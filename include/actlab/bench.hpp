@@ -1,0 +1,60 @@
+// Measured performance: activation kernels against the machine's own memory roof, BatchNorm, and
+// a training step split into matrix products and everything else. Used by `actlab bench`.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+namespace actlab {
+
+struct BenchOptions {
+  std::size_t cache_elems = std::size_t(1) << 18;  // 256K floats: cache-resident
+  std::size_t dram_elems = std::size_t(1) << 24;   // 16M floats: DRAM-sized
+  bool reference = true;        // also time the scalar reference kernels (the baseline)
+  std::vector<std::string> activations;  // empty: every table entry (+ gelu:approximate=tanh)
+  double min_seconds = 0.2;     // per measurement, split into repetitions; the median is reported
+};
+
+// Memory roof at one size, measured in the same process with the same threads:
+// copy y = x (8 bytes/element) and triad a = b + s c (12 bytes/element).
+struct Roof {
+  std::size_t elems = 0;
+  double copy_gbs = 0.0, triad_gbs = 0.0;
+};
+
+struct KernelTiming {
+  std::string activation;  // canonical spec, e.g. "gelu:approximate=tanh"
+  std::string direction;   // forward | backward
+  std::string kernels;     // vector | reference
+  std::size_t elems = 0;
+  double ns_per_elem = 0.0;
+  double gbs = 0.0;           // forward moves 8 bytes/element, backward 12
+  double roof_fraction = 0.0; // gbs / copy roof (forward) or / triad roof (backward)
+};
+
+struct BatchNormTiming {
+  std::size_t rows = 0, features = 0;
+  std::string kernels;
+  double train_forward_ns = 0.0, backward_ns = 0.0, eval_forward_ns = 0.0;  // per element
+};
+
+// One training step of the seed recipe (784-256-128-10, batch 128, SGD), in milliseconds.
+struct StepBreakdown {
+  double step_ms = 0.0;   // forward, loss, backward, optimizer
+  double gemm_ms = 0.0;   // the same step's matrix products alone
+  double other_ms = 0.0;  // step - gemm
+};
+
+struct BenchReport {
+  std::string cpu, isa;
+  int threads = 1;
+  std::vector<Roof> roofs;
+  std::vector<KernelTiming> kernels;
+  std::vector<BatchNormTiming> batchnorm;
+  StepBreakdown step;
+};
+
+BenchReport run_bench(const BenchOptions& options);
+
+}  // namespace actlab

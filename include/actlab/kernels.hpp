@@ -1,0 +1,25 @@
+// Which implementation of the elementwise and BatchNorm kernels runs.
+//
+// The scalar reference kernels are the specification; the vector kernels (Highway, dispatched at
+// run time to the best instruction set this CPU has) are tested against them. The reference can
+// be forced for comparison with the environment variable ACTLAB_KERNELS=reference, the CLI's
+// `--kernels reference`, or set_kernel_mode.
+#pragma once
+
+#include <string>
+
+namespace actlab {
+
+enum class KernelMode { vector, reference };
+
+// The mode in force: ACTLAB_KERNELS (vector | reference) when set, vector otherwise, until
+// set_kernel_mode changes it. Throws std::invalid_argument for another value of ACTLAB_KERNELS.
+KernelMode kernel_mode();
+void set_kernel_mode(KernelMode mode);
+// Parses "vector" or "reference"; throws std::invalid_argument naming the bad value.
+KernelMode parse_kernel_mode(const std::string& text);
+
+// The instruction set the vector kernels dispatch to on this CPU, e.g. "AVX2", "SSE4", "EMU128".
+std::string vector_isa();
+
+}  // namespace actlab

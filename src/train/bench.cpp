@@ -1,0 +1,190 @@
+// `actlab bench`: every number is a median of repeated timings, measured next to its baseline
+// (the memory roof, the reference kernels, the matrix products alone) in the same process.
+#include "actlab/bench.hpp"
+
+#include "actlab/activation.hpp"
+#include "actlab/batchnorm.hpp"
+#include "actlab/init.hpp"
+#include "actlab/kernels.hpp"
+#include "actlab/loss.hpp"
+#include "actlab/model_io.hpp"
+#include "actlab/optimizer.hpp"
+#include "actlab/recipes.hpp"
+
+#include <algorithm>
+#include <cblas.h>
+#include <chrono>
+#include <fstream>
+#include <omp.h>
+
+namespace actlab {
+namespace {
+
+// Median wall time of fn() over repetitions filling min_seconds (at least 3, after one warm-up).
+template <class F>
+double median_seconds(F&& fn, double min_seconds) {
+  using clock = std::chrono::steady_clock;
+  fn();
+  std::vector<double> samples;
+  double total = 0.0;
+  while (samples.size() < 3 || (total < min_seconds && samples.size() < 1000)) {
+    const auto t0 = clock::now();
+    fn();
+    const double s = std::chrono::duration<double>(clock::now() - t0).count();
+    samples.push_back(s);
+    total += s;
+  }
+  std::nth_element(samples.begin(), samples.begin() + std::ptrdiff_t(samples.size() / 2), samples.end());
+  return samples[samples.size() / 2];
+}
+
+std::string cpu_name() {
+  std::ifstream in("/proc/cpuinfo");
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
+  return "unknown CPU";
+}
+
+std::vector<float> random_normal(std::size_t n, float scale, std::uint64_t seed) {
+  Rng rng(seed);
+  std::vector<float> v(n);
+  for (float& x : v) x = scale * float(rng.normal());
+  return v;
+}
+
+Roof measure_roof(std::size_t n, double min_seconds) {
+  std::vector<float> a(n, 1.0f), b(n, 2.0f), c(n, 3.0f);
+  const auto len = std::ptrdiff_t(n);
+  const double copy = median_seconds([&] {
+#pragma omp parallel for schedule(static)
+    for (std::ptrdiff_t i = 0; i < len; ++i) a[i] = b[i];
+  }, min_seconds);
+  const double triad = median_seconds([&] {
+#pragma omp parallel for schedule(static)
+    for (std::ptrdiff_t i = 0; i < len; ++i) a[i] = b[i] + 0.5f * c[i];
+  }, min_seconds);
+  return {n, 8.0 * double(n) / copy / 1e9, 12.0 * double(n) / triad / 1e9};
+}
+
+void time_activation(const Activation& act, const Roof& roof, const BenchOptions& o, KernelMode mode,
+                     std::vector<KernelTiming>& out) {
+  const std::size_t n = roof.elems;
+  const std::vector<float> x = random_normal(n, 3.0f, 1), dy = random_normal(n, 1.0f, 2);
+  std::vector<float> y(n), dx(n);
+  set_kernel_mode(mode);
+  const std::string impl = mode == KernelMode::vector ? "vector" : "reference";
+  const double fwd = median_seconds([&] { activation_forward(act, y, x); }, o.min_seconds);
+  const double bwd = median_seconds([&] { activation_backward(act, dx, dy, x, y); }, o.min_seconds);
+  const double elems = double(n);
+  out.push_back({act.to_string(), "forward", impl, n, fwd / elems * 1e9, 8 * elems / fwd / 1e9,
+                 8 * elems / fwd / 1e9 / roof.copy_gbs});
+  out.push_back({act.to_string(), "backward", impl, n, bwd / elems * 1e9, 12 * elems / bwd / 1e9,
+                 12 * elems / bwd / 1e9 / roof.triad_gbs});
+}
+
+BatchNormTiming time_batchnorm(std::size_t rows, std::size_t features, KernelMode mode, double min_seconds) {
+  set_kernel_mode(mode);
+  const std::size_t n = rows * features;
+  const std::vector<float> x = random_normal(n, 2.0f, 3), dy = random_normal(n, 1.0f, 4);
+  std::vector<float> y(n), dx(n), gamma(features, 1.0f), beta(features, 0.0f), mean(features), invstd(features),
+      rmean(features, 0.0f), rvar(features, 1.0f), dgamma(features), dbeta(features);
+  const BatchNormShape shape{rows, features};
+  const double elems = double(n);
+  BatchNormTiming t{rows, features, mode == KernelMode::vector ? "vector" : "reference"};
+  t.train_forward_ns = median_seconds([&] {
+    batchnorm_forward_train(y, mean, invstd, rmean, rvar, x, gamma, beta, shape, 1e-5f, 0.1f);
+  }, min_seconds) / elems * 1e9;
+  t.backward_ns = median_seconds([&] {
+    batchnorm_backward(dx, dgamma, dbeta, dy, x, gamma, mean, invstd, shape);
+  }, min_seconds) / elems * 1e9;
+  t.eval_forward_ns = median_seconds([&] {
+    batchnorm_forward_eval(y, x, gamma, beta, rmean, rvar, shape, 1e-5f);
+  }, min_seconds) / elems * 1e9;
+  return t;
+}
+
+StepBreakdown time_training_step(double min_seconds) {
+  constexpr std::size_t batch = 128, in = 784;
+  const std::vector<std::size_t> hidden{256, 128};
+  Sequential model = parse_model_spec(recipe_spec("seed", hidden, true, 10), in);
+  Rng rng(0);
+  initialize_parameters(model, rng);
+  std::vector<float> x(batch * in), dlogits(batch * 10);
+  for (float& v : x) v = rng.uniform();
+  std::vector<std::int32_t> labels(batch);
+  for (auto& l : labels) l = std::int32_t(rng.below(10));
+  Optimizer opt(OptimizerConfig{}, model.parameters());
+  StepBreakdown s;
+  s.step_ms = 1e3 * median_seconds([&] {
+    const auto logits = model.forward(x, batch, Mode::train, rng);
+    softmax_cross_entropy(dlogits, logits, labels, 10);
+    model.backward(dlogits);
+    opt.step(0.01);
+  }, min_seconds);
+  // The same matrix products alone: y = x W^T, dW = dy^T x, dx = dy W (none for the first layer).
+  const std::size_t widths[] = {in, 256, 128, 10};
+  std::vector<std::vector<float>> w(3), xs(3), ys(3), dws(3), dxs(3);
+  for (int k = 0; k < 3; ++k) {
+    w[k].assign(widths[k] * widths[k + 1], 0.01f);
+    dws[k].resize(w[k].size());
+    xs[k].assign(batch * widths[k], 0.5f);
+    dxs[k].resize(batch * widths[k]);
+    ys[k].assign(batch * widths[k + 1], 0.1f);
+  }
+  s.gemm_ms = 1e3 * median_seconds([&] {
+    for (int k = 0; k < 3; ++k) {
+      const int m = int(batch), o = int(widths[k + 1]), i = int(widths[k]);
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, o, i, 1.0f, xs[k].data(), i, w[k].data(), i, 1.0f,
+                  ys[k].data(), o);
+      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, o, i, m, 1.0f, ys[k].data(), o, xs[k].data(), i, 0.0f,
+                  dws[k].data(), i);
+      if (k > 0)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, i, o, 1.0f, ys[k].data(), o, w[k].data(), i,
+                    0.0f, dxs[k].data(), i);
+    }
+  }, min_seconds);
+  s.other_ms = s.step_ms - s.gemm_ms;
+  return s;
+}
+
+std::vector<Activation> bench_activations(const BenchOptions& o) {
+  std::vector<Activation> acts;
+  if (!o.activations.empty()) {
+    for (const std::string& spec : o.activations) acts.push_back(parse_activation(spec));
+    return acts;
+  }
+  for (const ActivationInfo& info : activation_table()) {
+    acts.push_back(make_activation(info.name));
+    if (std::string_view(info.name) == "gelu") acts.push_back(parse_activation("gelu:approximate=tanh"));
+  }
+  return acts;
+}
+
+}  // namespace
+
+BenchReport run_bench(const BenchOptions& o) {
+  const KernelMode saved = kernel_mode();
+  BenchReport r;
+  r.cpu = cpu_name();
+  r.isa = vector_isa();
+  r.threads = omp_get_max_threads();
+  const std::vector<Activation> acts = bench_activations(o);
+  for (std::size_t n : {o.cache_elems, o.dram_elems}) {
+    const Roof roof = measure_roof(n, o.min_seconds);
+    r.roofs.push_back(roof);
+    for (const Activation& act : acts) {
+      time_activation(act, roof, o, KernelMode::vector, r.kernels);
+      if (o.reference) time_activation(act, roof, o, KernelMode::reference, r.kernels);
+    }
+  }
+  for (auto [rows, features] : {std::pair<std::size_t, std::size_t>{128, 512}, {1024, 1024}}) {
+    r.batchnorm.push_back(time_batchnorm(rows, features, KernelMode::vector, o.min_seconds));
+    if (o.reference) r.batchnorm.push_back(time_batchnorm(rows, features, KernelMode::reference, o.min_seconds));
+  }
+  set_kernel_mode(KernelMode::vector);
+  r.step = time_training_step(o.min_seconds);
+  set_kernel_mode(saved);
+  return r;
+}
+
+}  // namespace actlab
