@@ -1,5 +1,6 @@
 // Model SPEC grammar, JSON config and model folders: round trips and every kind of bad input.
 #include "actlab/file_io.hpp"
+#include "actlab/fold.hpp"
 #include "actlab/init.hpp"
 #include "actlab/model_io.hpp"
 #include "actlab/recipes.hpp"
@@ -112,6 +113,33 @@ TEST(ModelFiles, CorruptFoldersGiveOneClearError) {
       "layers":[{"type":"linear","in_features":3,"out_features":4},{"type":"wobble"}]})"));
   EXPECT_NE(error_of([&] { load_model(dir); }).find("layer 1"), std::string::npos);
   EXPECT_NE(error_of([&] { load_model(dir + "/nowhere"); }).find("nowhere"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace actlab
+
+namespace actlab {
+namespace {
+
+TEST(FoldBatchNorm, FoldedModelGivesTheEvaluationOutputs) {
+  Sequential model = parse_model_spec(recipe_spec("seed", std::vector<std::size_t>{32, 16}, true, 5), 12);
+  Rng rng(9);
+  initialize_parameters(model, rng);
+  std::vector<float> x(64 * 12);
+  for (float& v : x) v = 2.0f * float(rng.normal()) + 0.5f;
+  for (int step = 0; step < 5; ++step) model.forward(x, 64, Mode::train, rng);  // non-trivial running stats
+  for (ParamRef& p : model.parameters())  // and non-trivial gamma, beta, biases
+    for (float& v : p.value) v += 0.1f * float(rng.normal());
+
+  const Sequential folded = fold_batchnorm(model);
+  EXPECT_EQ(to_model_spec(folded), "linear(32),leaky_relu,linear(16),prelu,linear(5),elu");
+  Rng r1(0), r2(0);
+  const auto expected_span = model.forward(x, 64, Mode::eval, r1);
+  const std::vector<float> expected(expected_span.begin(), expected_span.end());
+  Sequential copy = folded;
+  const auto got = copy.forward(x, 64, Mode::eval, r2);
+  for (std::size_t i = 0; i < expected.size(); ++i)
+    EXPECT_NEAR(got[i], expected[i], 1e-5 + 1e-5 * std::fabs(expected[i])) << i;
 }
 
 }  // namespace
