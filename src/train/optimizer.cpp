@@ -1,5 +1,8 @@
 #include "actlab/optimizer.hpp"
 
+#include "actlab/kernels.hpp"
+#include "kernels/update_kernels.hpp"
+
 #include <cmath>
 #include <fmt/format.h>
 #include <stdexcept>
@@ -27,37 +30,27 @@ Optimizer::Optimizer(const OptimizerConfig& config, std::vector<ParamRef> params
 void Optimizer::step(double lr) {
   ++steps_;
   const auto& c = config_;
-  const auto flr = float(lr);
+  const bool vector = kernel_mode() == KernelMode::vector;
   for (std::size_t k = 0; k < params_.size(); ++k) {
     ParamRef& p = params_[k];
     const float wd = p.weight_decay ? float(c.weight_decay) : 0.0f;
-    std::vector<float>& m = first_[k];
     if (c.kind == "sgd") {
-      const auto mom = float(c.momentum);
-      for (std::size_t i = 0; i < p.value.size(); ++i) {
-        float d = p.grad[i] + wd * p.value[i];
-        if (mom != 0.0f) {
-          m[i] = steps_ == 1 ? d : mom * m[i] + d;
-          d = c.nesterov ? d + mom * m[i] : m[i];
-        }
-        p.value[i] -= flr * d;
-      }
+      const SgdStep s{float(lr), float(c.momentum), wd, c.nesterov, steps_ == 1};
+      (vector ? vector_sgd_update : reference_sgd_update)(p.value.data(), p.grad.data(), first_[k].data(),
+                                                          p.value.size(), s);
       continue;
     }
-    std::vector<float>& v = second_[k];
-    const bool decoupled = c.kind == "adamw";
-    const auto b1 = float(c.beta1), b2 = float(c.beta2), eps = float(c.eps);
     const double t = double(steps_);
-    const auto step_size = float(lr / (1.0 - std::pow(c.beta1, t)));
-    const auto inv_sqrt_bc2 = float(1.0 / std::sqrt(1.0 - std::pow(c.beta2, t)));
-    for (std::size_t i = 0; i < p.value.size(); ++i) {
-      float g = p.grad[i];
-      if (decoupled) p.value[i] *= 1.0f - flr * wd;
-      else g += wd * p.value[i];
-      m[i] = b1 * m[i] + (1.0f - b1) * g;
-      v[i] = b2 * v[i] + (1.0f - b2) * g * g;
-      p.value[i] -= step_size * m[i] / (std::sqrt(v[i]) * inv_sqrt_bc2 + eps);
-    }
+    const AdamStep s{wd,
+                     c.kind == "adamw",
+                     float(c.beta1),
+                     float(c.beta2),
+                     float(c.eps),
+                     float(lr / (1.0 - std::pow(c.beta1, t))),
+                     float(1.0 / std::sqrt(1.0 - std::pow(c.beta2, t))),
+                     float(1.0 - lr * wd)};
+    (vector ? vector_adam_update : reference_adam_update)(p.value.data(), p.grad.data(), first_[k].data(),
+                                                          second_[k].data(), p.value.size(), s);
   }
 }
 
