@@ -111,3 +111,137 @@ TEST(Training, BadConfigsAreRejected) {
 
 }  // namespace
 }  // namespace actlab
+
+namespace actlab {
+namespace {
+
+std::vector<float> all_weights(Sequential& model) {
+  std::vector<float> out;
+  for (const ParamRef& p : model.parameters()) out.insert(out.end(), p.value.begin(), p.value.end());
+  return out;
+}
+
+TEST(Checkpoint, StopSaveRestoreContinuesExactly) {
+  const DataSplit data = load_data("spirals", 3);
+  const std::string spec = recipe_spec("seed", std::vector<std::size_t>{32, 16}, true, 3) + ",dropout(p=0.1)";
+  TrainConfig config;
+  config.epochs = 3;
+  config.batch = 50;
+  config.seed = 3;
+  config.optimizer.kind = "adamw";
+  config.optimizer.lr = 0.01;
+  config.optimizer.weight_decay = 0.01;
+
+  auto fresh = [&] {
+    Sequential m = parse_model_spec(spec, 2);
+    Rng rng(3);
+    initialize_parameters(m, rng);
+    return m;
+  };
+  Sequential whole = fresh();
+  const auto expected = train(whole, data, config);
+
+  const std::string path = ::testing::TempDir() + "actlab_checkpoint_test.safetensors";
+  for (std::size_t stop_at : {1, 47, 48, 70}) {  // 48 batches per epoch: inside, at and after a boundary
+    Sequential first = fresh();
+    Trainer a(first, data, config);
+    TrainCallbacks stop;
+    std::size_t steps = 0;
+    stop.on_step = [&](std::size_t s) { steps = s; };
+    stop.stop_requested = [&] { return steps >= stop_at; };
+    ASSERT_FALSE(a.run(stop));
+    a.save_checkpoint(path);
+
+    Sequential second = model_from_config_json(read_checkpoint_info(path).model_config_json, path).model;
+    Trainer b(second, data, config);
+    b.restore(path);
+    ASSERT_TRUE(b.run());
+    EXPECT_EQ(all_weights(second), all_weights(whole)) << "stopped after " << stop_at;
+    ASSERT_EQ(b.history().size(), expected.size());
+    for (std::size_t e = 0; e < expected.size(); ++e) {
+      EXPECT_EQ(b.history()[e].train_loss, expected[e].train_loss) << stop_at;
+      EXPECT_EQ(b.history()[e].test.loss, expected[e].test.loss) << stop_at;
+    }
+  }
+}
+
+TEST(NumericalFaults, NanInTheDataStopsTrainingNamingWhereItAppeared) {
+  DataSplit data = load_data("blobs", 1);
+  data.train.values[7 * data.train.features] = std::nanf("");  // row 7 of the training set
+  Sequential model = parse_model_spec("linear(8),batchnorm1d,relu,linear(4)", 2);
+  Rng rng(1);
+  initialize_parameters(model, rng);
+  const std::vector<float> before = all_weights(model);
+  TrainConfig config;
+  config.epochs = 1;
+  config.batch = 32;
+  try {
+    train(model, data, config);
+    FAIL() << "training on NaN did not stop";
+  } catch (const NonFiniteError& e) {
+    const std::string message = e.what();
+    EXPECT_NE(message.find("step"), std::string::npos) << message;
+    EXPECT_NE(message.find("input batch"), std::string::npos) << message;
+  }
+  // BatchNorm did not learn running statistics from the NaN batch.
+  for (float v : std::get<BatchNorm1d>(model.layers()[1]).running_mean) EXPECT_TRUE(std::isfinite(v));
+}
+
+TEST(NumericalFaults, OverflowInsideTheNetworkNamesTheLayer) {
+  const DataSplit data = load_data("blobs", 1);
+  Sequential model = parse_model_spec("linear(8),relu,linear(8),relu,linear(4)", 2);
+  Rng rng(1);
+  initialize_parameters(model, rng);
+  auto& second = std::get<Linear>(model.layers()[2]);
+  std::fill(second.weight.begin(), second.weight.end(), 3e38f);  // overflows to inf in layer 2
+  TrainConfig config;
+  config.epochs = 1;
+  try {
+    train(model, data, config);
+    FAIL() << "training through an overflow did not stop";
+  } catch (const NonFiniteError& e) {
+    EXPECT_NE(std::string(e.what()).find("layer 2 (linear)"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace actlab
+
+#include <omp.h>
+
+namespace actlab {
+namespace {
+
+// The seed recipe at Fashion-MNIST's shapes on random data: the same weights with 1 and 2 threads.
+TEST(Determinism, SameWeightsWithOneAndTwoThreads) {
+  DataSplit data;
+  data.name = "random";
+  for (Dataset* d : {&data.train, &data.test}) {
+    d->rows = d == &data.train ? 1024 : 256;
+    d->features = 784;
+    d->num_classes = 10;
+    Rng rng(d->rows);
+    d->pixels.resize(d->rows * d->features);
+    for (auto& p : d->pixels) p = std::uint8_t(rng.below(256));
+    d->labels.resize(d->rows);
+    for (auto& l : d->labels) l = std::int32_t(rng.below(10));
+    d->scaling = {1.0f / 255, 0.0f};
+  }
+  auto run = [&](int threads) {
+    omp_set_num_threads(threads);
+    Sequential model = parse_model_spec(recipe_spec("seed", std::vector<std::size_t>{256, 128}, true, 10), 784);
+    Rng rng(5);
+    initialize_parameters(model, rng);
+    TrainConfig config;
+    config.epochs = 2;
+    train(model, data, config);
+    return all_weights(model);
+  };
+  const int saved = omp_get_max_threads();
+  const auto one = run(1), two = run(2);
+  omp_set_num_threads(saved);
+  EXPECT_TRUE(one == two);
+}
+
+}  // namespace
+}  // namespace actlab

@@ -17,7 +17,8 @@ struct BatchNormShape {
 // Training forward. Assigns y [rows, features], and the per-feature batch mean and inverse standard
 // deviation 1/sqrt(var_biased + eps) [features] that the backward needs; updates running_mean and
 // running_var [features] in place. Needs rows >= 2 (throws std::invalid_argument otherwise, as PyTorch
-// does: the unbiased variance of one value is undefined). y may alias x.
+// does: the unbiased variance of one value is undefined). A feature whose batch contains NaN or inf
+// keeps its running statistics unchanged. y may alias x.
 void batchnorm_forward_train(std::span<float> y, std::span<float> mean, std::span<float> invstd,
                              std::span<float> running_mean, std::span<float> running_var,
                              std::span<const float> x, std::span<const float> gamma,

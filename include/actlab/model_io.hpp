@@ -16,6 +16,7 @@
 
 #include "actlab/dataset.hpp"
 #include "actlab/model.hpp"
+#include "actlab/safetensors.hpp"
 
 #include <string>
 #include <string_view>
@@ -43,5 +44,14 @@ ModelFile model_from_config_json(std::string_view json_text, const std::string& 
 void save_model(const std::string& dir, const Sequential& model, const InputScaling& scaling);
 // Reads both files and checks every tensor's name, dtype and shape against the config.
 ModelFile load_model(const std::string& dir);
+
+// The model's stored tensors by state_dict name, each prefixed with `prefix`: weights, biases, PReLU
+// slopes, BatchNorm running statistics (F32) and num_batches_tracked (I64 scalar).
+TensorMap model_tensors(const Sequential& model, const std::string& prefix = "");
+// Moves the tensors named prefix + state_dict name into the model after checking that each is present
+// with the right dtype, shape and finite values, and that no other tensor carries the prefix.
+// Throws std::runtime_error "SOURCE: ...".
+void set_model_tensors(Sequential& model, TensorMap& tensors, const std::string& source,
+                       const std::string& prefix = "");
 
 }  // namespace actlab

@@ -29,10 +29,17 @@ class Optimizer {
   //   adam:  g += wd p; m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2;
   //          p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)
   //   adamw: p *= 1 - lr wd, then adam without the wd term.
-  void step(double lr);
+  // Returns the first parameter whose gradient held a NaN or inf (its update is already applied:
+  // stop training), or nullptr when all were finite.
+  const ParamRef* step(double lr);
 
   const OptimizerConfig& config() const { return config_; }
   long long steps() const { return steps_; }
+
+  // The state a checkpoint needs: the step count and every buffer, named after its parameter
+  // ("3.weight.momentum_buffer"; Adam: ".exp_avg", ".exp_avg_sq"), as in PyTorch's state_dict.
+  std::vector<std::pair<std::string, std::vector<float>*>> state_buffers();
+  void set_steps(long long steps) { steps_ = steps; }
 
  private:
   OptimizerConfig config_;

@@ -24,8 +24,8 @@ using TensorMap = std::map<std::string, NamedTensor>;
 // Reads F32 and I64 tensors (others rejected with a message naming the tensor and dtype).
 // Validates the header length against the file size, offsets against the data size, that tensors
 // neither overlap nor leave gaps, and that each shape's byte size equals its data span.
-// Throws std::runtime_error "PATH: REASON".
-TensorMap read_safetensors(const std::string& path);
+// Throws std::runtime_error "PATH: REASON". When `metadata` is given, "__metadata__" is stored there.
+TensorMap read_safetensors(const std::string& path, std::map<std::string, std::string>* metadata = nullptr);
 
 // Writes the tensors atomically, in name order, with optional string metadata ("__metadata__").
 void write_safetensors(const std::string& path, const TensorMap& tensors,

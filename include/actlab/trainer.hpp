@@ -1,13 +1,18 @@
 // The training loop: shuffled mini-batches, forward, loss, backward, optimizer step, per-epoch
-// evaluation on the test set.
+// evaluation on the test set; with checkpoints that continue a run bit for bit, a stop request
+// honoured at the next batch boundary, and a clear stop on non-finite values.
 #pragma once
 
 #include "actlab/dataset.hpp"
 #include "actlab/model.hpp"
 #include "actlab/optimizer.hpp"
 
+#include <array>
 #include <cstdint>
 #include <functional>
+#include <map>
+#include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -17,7 +22,7 @@ struct TrainConfig {
   int epochs = 10;
   std::size_t batch = 128;
   OptimizerConfig optimizer;
-  std::string schedule = "cosine";  // cosine: lr decays to 0 over all steps, per step; constant
+  std::string schedule = "cosine";     // cosine: lr decays to 0 over all steps, per step; constant
   std::string loss = "cross_entropy";  // cross_entropy | mse | bce (on one-hot targets)
   std::uint64_t seed = 0;
 };
@@ -39,16 +44,61 @@ struct EpochStats {
 struct TrainCallbacks {
   std::function<void(std::size_t batches_done, std::size_t batches_total, double running_loss)> on_batch;
   std::function<void(const EpochStats&)> on_epoch;
+  // Called after each optimizer step with the global step count (checkpointing, diagnostics).
+  std::function<void(std::size_t step)> on_step;
+  // Polled at every batch boundary; returning true stops the run there (resumable).
+  std::function<bool()> stop_requested;
+};
+
+// Thrown when a loss or gradient is NaN or infinite; the message names the epoch, the step and the
+// first layer where non-finite values appeared.
+class NonFiniteError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
 };
 
 // Evaluation-mode loss (the config's loss) and accuracy over a whole data set, in chunks of `batch`.
 EvalResult evaluate(Sequential& model, const Dataset& data, const std::string& loss = "cross_entropy",
                     std::size_t batch = 1000);
 
+class Trainer {
+ public:
+  // Keeps references to model and split: both must outlive the trainer. Throws
+  // std::invalid_argument for a bad config or data that does not fit the model.
+  Trainer(Sequential& model, const DataSplit& split, const TrainConfig& config);
+  ~Trainer();
+
+  // Trains until the last epoch (true) or until callbacks.stop_requested() says stop (false; the
+  // run can be checkpointed and continued). Throws NonFiniteError on NaN/inf.
+  bool run(const TrainCallbacks& callbacks = {});
+
+  const std::vector<EpochStats>& history() const;
+  std::size_t step() const;  // optimizer steps taken so far
+  const TrainConfig& config() const;
+
+  // Writes model, optimizer state, random generator states and the position in the run to one
+  // safetensors file, atomically. `extra` is stored in its metadata (the CLI keeps its options there).
+  void save_checkpoint(const std::string& path, const std::map<std::string, std::string>& extra = {}) const;
+  // Restores all of that from a checkpoint of the same architecture and config (see read_checkpoint).
+  void restore(const std::string& path);
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
+// What a checkpoint says about itself, for building the model and config before restore():
+// the model config JSON, the train config, and the `extra` metadata given to save_checkpoint.
+struct CheckpointInfo {
+  std::string model_config_json;
+  TrainConfig config;
+  std::map<std::string, std::string> extra;
+};
+CheckpointInfo read_checkpoint_info(const std::string& path);
+
 // Trains `model` (already initialized) on split.train, evaluating on split.test after each epoch.
 // Same model, data, config and seed: the same numbers. A final batch of one row is skipped
-// (BatchNorm cannot train on it). Throws std::invalid_argument for a bad config or a data set whose
-// width or classes do not match the model.
+// (BatchNorm cannot train on it).
 std::vector<EpochStats> train(Sequential& model, const DataSplit& split, const TrainConfig& config,
                               const TrainCallbacks& callbacks = {});
 

@@ -30,6 +30,8 @@ struct TrainOptions {
   int threads = 0;  // 0: all cores
   std::string out;  // default runs/<recipe>-seed<seed>
   bool json = false;
+  std::size_t checkpoint_every = 0;  // optimizer steps between checkpoints; 0: only on Ctrl-C
+  std::string resume;                // a run folder holding checkpoint.safetensors
 };
 
 struct EvalOptions {

@@ -1,18 +1,24 @@
-// actlab train: load data, build the recipe or SPEC, initialize, train, save, report.
+// actlab train: load data, build the recipe or SPEC, initialize (or resume from a checkpoint),
+// train with progress, save, report. Ctrl-C stops at the next batch boundary with a checkpoint.
+#include "actlab/file_io.hpp"
 #include "actlab/init.hpp"
 #include "actlab/model_io.hpp"
 #include "actlab/recipes.hpp"
 #include "actlab/trainer.hpp"
-#include "actlab/file_io.hpp"
 #include "cli/commands.hpp"
 #include "cli/progress.hpp"
 
+#include <csignal>
+#include <filesystem>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include <omp.h>
 
 namespace actlab::cli {
 namespace {
+
+volatile std::sig_atomic_t interrupted = 0;
+extern "C" void on_interrupt(int) { interrupted = 1; }
 
 std::size_t count_parameters(Sequential& model) {
   std::size_t n = 0;
@@ -41,6 +47,17 @@ OptimizerConfig optimizer_config(const TrainOptions& o) {
   return c;
 }
 
+TrainConfig train_config(const TrainOptions& o) {
+  TrainConfig config;
+  config.epochs = o.epochs;
+  config.batch = o.batch;
+  config.optimizer = optimizer_config(o);
+  config.schedule = o.schedule;
+  config.loss = o.loss;
+  config.seed = o.seed;
+  return config;
+}
+
 nlohmann::ordered_json history_json(const std::vector<EpochStats>& history) {
   auto epochs = nlohmann::ordered_json::array();
   for (const EpochStats& s : history)
@@ -50,67 +67,147 @@ nlohmann::ordered_json history_json(const std::vector<EpochStats>& history) {
   return epochs;
 }
 
+// What a run needs besides the model and the train config; kept in the checkpoint for --resume.
+struct RunSetup {
+  std::string data, name, out_dir;
+};
+
+std::string setup_json(const RunSetup& r) {
+  return nlohmann::ordered_json{{"data", r.data}, {"name", r.name}, {"out_dir", r.out_dir}}.dump();
+}
+
+RunSetup setup_from_json(const std::string& text, const std::string& source) {
+  try {
+    const auto j = nlohmann::json::parse(text);
+    return {j.at("data").get<std::string>(), j.at("name").get<std::string>(), j.at("out_dir").get<std::string>()};
+  } catch (const std::exception& e) {
+    throw std::runtime_error(fmt::format("{}: unreadable run record ({})", source, e.what()));
+  }
+}
+
+void check_resume_flags(const TrainOptions& o) {
+  const TrainOptions defaults;
+  const bool other = o.recipe != defaults.recipe || !o.model_spec.empty() || o.hidden != defaults.hidden ||
+                     o.batchnorm != defaults.batchnorm || o.data != defaults.data || o.epochs != defaults.epochs ||
+                     o.batch != defaults.batch || o.optimizer != defaults.optimizer || o.lr != defaults.lr ||
+                     o.momentum != defaults.momentum || o.nesterov || o.weight_decay != defaults.weight_decay ||
+                     o.schedule != defaults.schedule || o.loss != defaults.loss || o.seed != defaults.seed ||
+                     !o.out.empty();
+  if (other)
+    throw std::invalid_argument(
+        "--resume continues a run with the settings stored in its checkpoint; only --threads, --kernels, "
+        "--checkpoint-every and --json may be given with it");
+}
+
 }  // namespace
 
 int run_train(const TrainOptions& o) {
   set_threads(o.threads);
-  Optimizer(optimizer_config(o), {});  // validates the optimizer options before any work
-  const DataSplit data = load_data(o.data, o.seed);
-  const std::size_t classes = std::size_t(data.train.num_classes);
-  const std::string spec = o.model_spec.empty() ? recipe_spec(o.recipe, o.hidden, o.batchnorm, classes) : o.model_spec;
-  Sequential model = parse_model_spec(spec, data.train.features);
-  Rng init_rng(o.seed);
-  initialize_parameters(model, init_rng);
-
+  RunSetup setup;
   TrainConfig config;
-  config.epochs = o.epochs;
-  config.batch = o.batch;
-  config.optimizer = optimizer_config(o);
-  config.schedule = o.schedule;
-  config.loss = o.loss;
-  config.seed = o.seed;
-  const std::string name = o.model_spec.empty() ? o.recipe : "custom";
-  const std::string out_dir = o.out.empty() ? fmt::format("runs/{}-seed{}", name, o.seed) : o.out;
+  Sequential model;
+  InputScaling scaling;
+  std::string checkpoint;
+  if (!o.resume.empty()) {
+    check_resume_flags(o);
+    checkpoint = o.resume + "/checkpoint.safetensors";
+    const CheckpointInfo info = read_checkpoint_info(checkpoint);
+    setup = setup_from_json(info.extra.count("run") ? info.extra.at("run") : "", checkpoint);
+    config = info.config;
+    model = model_from_config_json(info.model_config_json, checkpoint).model;
+  } else {
+    config = train_config(o);
+    Optimizer(config.optimizer, {});  // validates the optimizer options before any work
+    setup.data = o.data;
+    setup.name = o.model_spec.empty() ? o.recipe : "custom";
+    setup.out_dir = o.out.empty() ? fmt::format("runs/{}-seed{}", setup.name, o.seed) : o.out;
+  }
+  const DataSplit data = load_data(setup.data, config.seed);
+  scaling = data.train.scaling;
+  if (o.resume.empty()) {
+    const std::size_t classes = std::size_t(data.train.num_classes);
+    const std::string spec =
+        o.model_spec.empty() ? recipe_spec(o.recipe, o.hidden, o.batchnorm, classes) : o.model_spec;
+    model = parse_model_spec(spec, data.train.features);
+    Rng init_rng(config.seed);
+    initialize_parameters(model, init_rng);
+    checkpoint = setup.out_dir + "/checkpoint.safetensors";
+  }
+  Trainer trainer(model, data, config);
+  if (!o.resume.empty()) trainer.restore(checkpoint);
 
   fmt::print("data: {} ({} train, {} test, {} features, {} classes)\n", data.name, data.train.rows, data.test.rows,
-             data.train.features, classes);
+             data.train.features, data.train.num_classes);
   fmt::print("model: {} ({} parameters)\n", to_model_spec(model), count_parameters(model));
   fmt::print("training: {} lr {} momentum {} weight_decay {}, {} schedule, batch {}, {} epochs, seed {}, {} threads\n",
              config.optimizer.kind, config.optimizer.lr, config.optimizer.momentum, config.optimizer.weight_decay,
              config.schedule, config.batch, config.epochs, config.seed, omp_get_max_threads());
+  if (!o.resume.empty())
+    fmt::print("resuming from {} at step {} ({} of {} epochs done)\n", checkpoint, trainer.step(),
+               trainer.history().size(), config.epochs);
   warn_about_output_activation(model);
   std::fflush(stdout);
 
+  std::filesystem::create_directories(setup.out_dir);
+  const std::map<std::string, std::string> extra{{"run", setup_json(setup)}};
+  const auto save_checkpoint = [&] { trainer.save_checkpoint(checkpoint, extra); };
+
   ProgressBar bar;
   TrainCallbacks callbacks;
-  int epoch_now = 1;
   callbacks.on_batch = [&](std::size_t done, std::size_t total, double loss) {
-    bar.update(fmt::format("epoch {}/{}", epoch_now, o.epochs), done, total, fmt::format("loss {:.4f}", loss));
+    bar.update(fmt::format("epoch {}/{}", trainer.history().size() + 1, config.epochs), done, total,
+               fmt::format("loss {:.4f}", loss));
   };
   callbacks.on_epoch = [&](const EpochStats& s) {
     bar.clear();
     fmt::print("epoch {:>3}/{}  loss {:.4f}  acc {:6.2f}%  test loss {:.4f}  test acc {:6.2f}%  {:.2f} s\n", s.epoch,
-               o.epochs, s.train_loss, 100 * s.train_accuracy, s.test.loss, 100 * s.test.accuracy, s.seconds);
+               config.epochs, s.train_loss, 100 * s.train_accuracy, s.test.loss, 100 * s.test.accuracy, s.seconds);
     std::fflush(stdout);
-    ++epoch_now;
   };
-  const std::vector<EpochStats> history = train(model, data, config, callbacks);
+  if (o.checkpoint_every > 0)
+    callbacks.on_step = [&](std::size_t step) {
+      if (step % o.checkpoint_every == 0) save_checkpoint();
+    };
+  interrupted = 0;
+  callbacks.stop_requested = [] { return interrupted != 0; };
+  std::signal(SIGINT, on_interrupt);
 
-  save_model(out_dir, model, data.train.scaling);
+  bool finished = false;
+  try {
+    finished = trainer.run(callbacks);
+  } catch (const NonFiniteError& e) {
+    bar.clear();
+    throw std::runtime_error(fmt::format("{}{}", e.what(),
+                                         std::filesystem::exists(checkpoint)
+                                             ? fmt::format("; the last good checkpoint is {}", checkpoint)
+                                             : std::string()));
+  }
+  std::signal(SIGINT, SIG_DFL);
+  if (!finished) {
+    bar.clear();
+    save_checkpoint();
+    fmt::print("interrupted at step {} (epoch {}): checkpoint saved to {}\ncontinue with: actlab train --resume {}\n",
+               trainer.step(), trainer.history().size() + 1, checkpoint, setup.out_dir);
+    return 130;
+  }
+
+  const std::vector<EpochStats>& history = trainer.history();
+  save_model(setup.out_dir, model, scaling);
+  write_file_atomic(setup.out_dir + "/history.json", history_json(history).dump(2) + "\n");
+  std::filesystem::remove(checkpoint);  // the finished model supersedes it
   double seconds = 0.0;
   for (const EpochStats& s : history) seconds += s.seconds;
   const EvalResult& final_test = history.back().test;
-  write_file_atomic(out_dir + "/history.json", history_json(history).dump(2) + "\n");
-
+  const int epochs = config.epochs;
   fmt::print("test accuracy {:.2f}% (loss {:.4f}) after {} epochs, {:.1f} s training ({:.2f} s/epoch)\n",
-             100 * final_test.accuracy, final_test.loss, o.epochs, seconds, seconds / o.epochs);
-  fmt::print("model saved to {}/ (config.json, model.safetensors, history.json)\n", out_dir);
+             100 * final_test.accuracy, final_test.loss, epochs, seconds, seconds / epochs);
+  fmt::print("model saved to {}/ (config.json, model.safetensors, history.json)\n", setup.out_dir);
   if (o.json) {
     nlohmann::ordered_json j{{"test_accuracy", final_test.accuracy}, {"test_loss", final_test.loss},
-                             {"epochs", o.epochs},                   {"seconds", seconds},
-                             {"seconds_per_epoch", seconds / o.epochs}, {"model_dir", out_dir},
+                             {"epochs", epochs},                     {"seconds", seconds},
+                             {"seconds_per_epoch", seconds / epochs}, {"model_dir", setup.out_dir},
                              {"model", to_model_spec(model)},        {"data", data.name},
-                             {"seed", o.seed}};
+                             {"seed", config.seed}};
     fmt::print("{}\n", j.dump());
   }
   return 0;

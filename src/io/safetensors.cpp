@@ -46,7 +46,7 @@ struct Extent {
 
 }  // namespace
 
-TensorMap read_safetensors(const std::string& path) {
+TensorMap read_safetensors(const std::string& path, std::map<std::string, std::string>* metadata) {
   using nlohmann::json;
   const std::vector<std::byte> file = read_file(path);
   auto fail = [&](const std::string& what) { return std::runtime_error(fmt::format("{}: {}", path, what)); };
@@ -76,9 +76,14 @@ TensorMap read_safetensors(const std::string& path) {
       if (ok)
         for (const auto& v : entry) ok = ok && v.is_string();
       if (!ok) throw fail("__metadata__ must map names to strings");
+      if (metadata)
+        for (const auto& [key, value] : entry.items()) (*metadata)[key] = value.get<std::string>();
       continue;
     }
-    auto bad = [&](const std::string& what) { return fail(fmt::format("tensor '{}': {}", name, what)); };
+    // (clang 14 cannot capture a structured binding: the name is captured through a reference)
+    auto bad = [&, &tensor = name](const std::string& what) {
+      return fail(fmt::format("tensor '{}': {}", tensor, what));
+    };
     if (!entry.is_object()) throw bad("entry is not a JSON object");
     const auto dtype = entry.find("dtype"), shape = entry.find("shape"), offsets = entry.find("data_offsets");
     if (dtype == entry.end() || !dtype->is_string()) throw bad("missing or non-string 'dtype'");
@@ -138,8 +143,8 @@ void write_safetensors(const std::string& path, const TensorMap& tensors,
   if (!metadata.empty()) header["__metadata__"] = metadata;
   std::size_t offset = 0;
   for (const auto& [name, t] : tensors) {  // name order, so the data follows the header's order
-    auto bad = [&](const std::string& what) {
-      return std::invalid_argument(fmt::format("{}: tensor '{}': {}", path, name, what));
+    auto bad = [&, &tensor = name](const std::string& what) {
+      return std::invalid_argument(fmt::format("{}: tensor '{}': {}", path, tensor, what));
     };
     if (name.empty() || name == "__metadata__") throw bad("reserved or empty name");
     const std::size_t item = dtype_size(t.dtype);

@@ -27,6 +27,7 @@ void reference_batchnorm_forward_train(float* y, float* mean, float* invstd, flo
     inv[c] = 1.0 / std::sqrt(var + double(eps));
     mean[c] = float(sum[c]);
     invstd[c] = float(inv[c]);
+    if (!std::isfinite(sum[c]) || !std::isfinite(sq[c])) continue;  // never learn statistics from NaN/inf
     running_mean[c] = float((1.0 - momentum) * running_mean[c] + momentum * sum[c]);
     running_var[c] = float((1.0 - momentum) * running_var[c] + momentum * sq[c] / double(n - 1));
   }

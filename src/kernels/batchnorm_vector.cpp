@@ -68,8 +68,11 @@ void ForwardTrain(float* y, float* mean, float* invstd, float* running_mean, flo
     blk.store(inv, invstd + c);
     const V m = hn::Set(d, momentum), keep = hn::Set(d, 1.0f - momentum);
     const V unbiased = hn::Mul(var, hn::Set(d, float(n) / float(n - 1)));
-    blk.store(hn::MulAdd(keep, blk.load(running_mean + c), hn::Mul(m, mu)), running_mean + c);
-    blk.store(hn::MulAdd(keep, blk.load(running_var + c), hn::Mul(m, unbiased)), running_var + c);
+    // A feature whose batch holds a NaN or inf keeps its running statistics untouched.
+    const auto finite = hn::And(hn::IsFinite(mu), hn::IsFinite(unbiased));
+    const V rm = blk.load(running_mean + c), rv = blk.load(running_var + c);
+    blk.store(hn::IfThenElse(finite, hn::MulAdd(keep, rm, hn::Mul(m, mu)), rm), running_mean + c);
+    blk.store(hn::IfThenElse(finite, hn::MulAdd(keep, rv, hn::Mul(m, unbiased)), rv), running_var + c);
     // y = gamma (x - mean) inv + beta = (x - k) scale + (beta - mean_d scale)
     const V scale = hn::Mul(blk.load(gamma + c), inv);
     const V shift = hn::NegMulAdd(mean_d, scale, blk.load(beta + c));

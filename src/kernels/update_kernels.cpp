@@ -22,13 +22,17 @@ void for_each_vector(std::size_t n, Body&& body) {
   if (i < n) body(i, n - i);
 }
 
-void SgdUpdate(float* p, const float* g, float* m, std::size_t n, const SgdStep& s) {
+// g * 0 is 0 for finite g and NaN for NaN or inf: a sum of those flags any non-finite gradient.
+bool SgdUpdate(float* p, const float* g, float* m, std::size_t n, const SgdStep& s) {
   const hn::ScalableTag<float> d;
+  auto flags = hn::Zero(d);
   const auto lr = hn::Set(d, s.lr), mom = hn::Set(d, s.momentum), wd = hn::Set(d, s.weight_decay);
   for_each_vector(n, [&](std::size_t i, std::size_t count) {
     const auto mask = hn::FirstN(d, count);
     const auto pv = hn::MaskedLoad(mask, d, p + i);
-    auto step = hn::MulAdd(wd, pv, hn::MaskedLoad(mask, d, g + i));  // g + wd p
+    const auto gv = hn::MaskedLoad(mask, d, g + i);
+    flags = hn::MulAdd(gv, hn::Zero(d), flags);
+    auto step = hn::MulAdd(wd, pv, gv);  // g + wd p
     if (s.momentum != 0.0f) {
       const auto buf = s.first ? step : hn::MulAdd(mom, hn::MaskedLoad(mask, d, m + i), step);
       hn::BlendedStore(buf, mask, d, m + i);
@@ -36,10 +40,12 @@ void SgdUpdate(float* p, const float* g, float* m, std::size_t n, const SgdStep&
     }
     hn::BlendedStore(hn::NegMulAdd(lr, step, pv), mask, d, p + i);
   });
+  return hn::AllFalse(d, hn::IsNaN(flags));
 }
 
-void AdamUpdate(float* p, const float* g, float* m, float* v, std::size_t n, const AdamStep& s) {
+bool AdamUpdate(float* p, const float* g, float* m, float* v, std::size_t n, const AdamStep& s) {
   const hn::ScalableTag<float> d;
+  auto flags = hn::Zero(d);
   const auto b1 = hn::Set(d, s.beta1), b2 = hn::Set(d, s.beta2), one_b1 = hn::Set(d, 1.0f - s.beta1),
              one_b2 = hn::Set(d, 1.0f - s.beta2), wd = hn::Set(d, s.weight_decay), eps = hn::Set(d, s.eps),
              step_size = hn::Set(d, s.step_size), inv_bc2 = hn::Set(d, s.inv_sqrt_bc2),
@@ -48,6 +54,7 @@ void AdamUpdate(float* p, const float* g, float* m, float* v, std::size_t n, con
     const auto mask = hn::FirstN(d, count);
     auto pv = hn::MaskedLoad(mask, d, p + i);
     auto gv = hn::MaskedLoad(mask, d, g + i);
+    flags = hn::MulAdd(gv, hn::Zero(d), flags);
     if (s.decoupled) pv = hn::Mul(pv, decay);
     else gv = hn::MulAdd(wd, pv, gv);
     const auto mv = hn::MulAdd(b1, hn::MaskedLoad(mask, d, m + i), hn::Mul(one_b1, gv));
@@ -57,6 +64,7 @@ void AdamUpdate(float* p, const float* g, float* m, float* v, std::size_t n, con
     const auto denom = hn::MulAdd(hn::Sqrt(vv), inv_bc2, eps);
     hn::BlendedStore(hn::NegMulAdd(step_size, hn::Div(mv, denom), pv), mask, d, p + i);
   });
+  return hn::AllFalse(d, hn::IsNaN(flags));
 }
 
 }  // namespace actlab::HWY_NAMESPACE
@@ -68,16 +76,18 @@ namespace actlab {
 HWY_EXPORT(SgdUpdate);
 HWY_EXPORT(AdamUpdate);
 
-void vector_sgd_update(float* p, const float* g, float* m, std::size_t n, const SgdStep& s) {
-  HWY_DYNAMIC_DISPATCH(SgdUpdate)(p, g, m, n, s);
+bool vector_sgd_update(float* p, const float* g, float* m, std::size_t n, const SgdStep& s) {
+  return HWY_DYNAMIC_DISPATCH(SgdUpdate)(p, g, m, n, s);
 }
 
-void vector_adam_update(float* p, const float* g, float* m, float* v, std::size_t n, const AdamStep& s) {
-  HWY_DYNAMIC_DISPATCH(AdamUpdate)(p, g, m, v, n, s);
+bool vector_adam_update(float* p, const float* g, float* m, float* v, std::size_t n, const AdamStep& s) {
+  return HWY_DYNAMIC_DISPATCH(AdamUpdate)(p, g, m, v, n, s);
 }
 
-void reference_sgd_update(float* p, const float* g, float* m, std::size_t n, const SgdStep& s) {
+bool reference_sgd_update(float* p, const float* g, float* m, std::size_t n, const SgdStep& s) {
+  bool finite = true;
   for (std::size_t i = 0; i < n; ++i) {
+    finite &= std::isfinite(g[i]);
     float step = g[i] + s.weight_decay * p[i];
     if (s.momentum != 0.0f) {
       m[i] = s.first ? step : s.momentum * m[i] + step;
@@ -85,17 +95,21 @@ void reference_sgd_update(float* p, const float* g, float* m, std::size_t n, con
     }
     p[i] -= s.lr * step;
   }
+  return finite;
 }
 
-void reference_adam_update(float* p, const float* g, float* m, float* v, std::size_t n, const AdamStep& s) {
+bool reference_adam_update(float* p, const float* g, float* m, float* v, std::size_t n, const AdamStep& s) {
+  bool finite = true;
   for (std::size_t i = 0; i < n; ++i) {
     float grad = g[i];
+    finite &= std::isfinite(grad);
     if (s.decoupled) p[i] *= s.decay_factor;
     else grad += s.weight_decay * p[i];
     m[i] = s.beta1 * m[i] + (1.0f - s.beta1) * grad;
     v[i] = s.beta2 * v[i] + (1.0f - s.beta2) * grad * grad;
     p[i] -= s.step_size * (m[i] / (std::sqrt(v[i]) * s.inv_sqrt_bc2 + s.eps));
   }
+  return finite;
 }
 
 }  // namespace actlab

@@ -23,10 +23,12 @@ struct AdamStep {
 };
 
 // p: parameters, g: gradients, m: momentum buffer (unused when momentum == 0); n elements each.
-void reference_sgd_update(float* p, const float* g, float* m, std::size_t n, const SgdStep& s);
-void vector_sgd_update(float* p, const float* g, float* m, std::size_t n, const SgdStep& s);
+// Each returns false when a gradient was NaN or infinite (checked in the same pass; the update has
+// then been applied, and the caller stops training).
+bool reference_sgd_update(float* p, const float* g, float* m, std::size_t n, const SgdStep& s);
+bool vector_sgd_update(float* p, const float* g, float* m, std::size_t n, const SgdStep& s);
 // m, v: first and second moment buffers.
-void reference_adam_update(float* p, const float* g, float* m, float* v, std::size_t n, const AdamStep& s);
-void vector_adam_update(float* p, const float* g, float* m, float* v, std::size_t n, const AdamStep& s);
+bool reference_adam_update(float* p, const float* g, float* m, float* v, std::size_t n, const AdamStep& s);
+bool vector_adam_update(float* p, const float* g, float* m, float* v, std::size_t n, const AdamStep& s);
 
 }  // namespace actlab

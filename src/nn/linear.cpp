@@ -1,7 +1,7 @@
-// Linear layer on OpenBLAS's sgemm: y = x W^T + b, dW = dy^T x, db = column sums of dy, dx = dy W.
+// Linear layer on the matrix products of kernels/gemm.hpp (OpenBLAS): y = x W^T + b, dW = dy^T x, db = column sums of dy, dx = dy W.
 #include "actlab/layers.hpp"
 
-#include <cblas.h>
+#include "kernels/gemm.hpp"
 
 namespace actlab {
 
@@ -13,21 +13,18 @@ void Linear::forward(std::span<float> y, std::span<const float> x, std::size_t r
   const auto m = int(rows), n = int(out_features), k = int(in_features);
   for (std::size_t r = 0; r < rows; ++r)
     std::copy(bias.begin(), bias.end(), y.begin() + std::ptrdiff_t(r * out_features));
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, k, 1.0f, x.data(), k, weight.data(), k, 1.0f,
-              y.data(), n);
+  gemm(false, true, m, n, k, 1.0f, x.data(), k, weight.data(), k, 1.0f, y.data(), n);
 }
 
 void Linear::backward(std::span<float> dx, std::span<const float> dy, std::span<const float> x,
                       std::span<const float>, std::size_t rows) {
   const auto m = int(rows), n = int(out_features), k = int(in_features);
-  cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, n, k, m, 1.0f, dy.data(), n, x.data(), k, 0.0f,
-              dweight.data(), k);
+  gemm(true, false, n, k, m, 1.0f, dy.data(), n, x.data(), k, 0.0f, dweight.data(), k);
   std::fill(dbias.begin(), dbias.end(), 0.0f);
   for (std::size_t r = 0; r < rows; ++r)
     for (std::size_t c = 0; c < out_features; ++c) dbias[c] += dy[r * out_features + c];
   if (!dx.empty())
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, k, n, 1.0f, dy.data(), n, weight.data(), k,
-                0.0f, dx.data(), k);
+    gemm(false, false, m, k, n, 1.0f, dy.data(), n, weight.data(), k, 0.0f, dx.data(), k);
 }
 
 void Linear::parameters(std::vector<ParamRef>& out) {

@@ -100,7 +100,7 @@ ModelFile model_from_config_json(std::string_view json_text, const std::string& 
 
   const std::size_t in_features = config["in_features"].get<std::size_t>();
   std::vector<Layer> layers;
-  std::size_t width = in_features;
+  std::size_t width = in_features, parameters = 0;
   for (std::size_t i = 0; i < config["layers"].size(); ++i) {
     const auto& l = config["layers"][i];
     const std::string where = fmt::format("{}: layer {}", source, i);
@@ -114,7 +114,7 @@ ModelFile model_from_config_json(std::string_view json_text, const std::string& 
       else throw std::runtime_error(fmt::format("{}: \"{}\" must be a number or a string", where, key));
     }
     try {
-      layers.push_back(make_layer(l["type"].get<std::string>(), args, width, where));
+      layers.push_back(make_layer(l["type"].get<std::string>(), args, width, where, &parameters));
     } catch (const std::invalid_argument& e) {
       throw std::runtime_error(e.what());
     }
@@ -126,10 +126,7 @@ ModelFile model_from_config_json(std::string_view json_text, const std::string& 
   return out;
 }
 
-void save_model(const std::string& dir, const Sequential& model, const InputScaling& scaling) {
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec) throw std::runtime_error(fmt::format("{}: cannot create the folder ({})", dir, ec.message()));
+TensorMap model_tensors(const Sequential& model, const std::string& prefix) {
   TensorMap tensors;
   for (const StoredTensor& t : stored_tensors(const_cast<Sequential&>(model))) {
     NamedTensor nt;
@@ -139,9 +136,45 @@ void save_model(const std::string& dir, const Sequential& model, const InputScal
       nt.dtype = "I64";
       nt.i64 = {*t.count};
     }
-    tensors.emplace(t.name, std::move(nt));
+    tensors.emplace(prefix + t.name, std::move(nt));
   }
-  write_safetensors(dir + "/model.safetensors", tensors, {{"format", "pt"}});
+  return tensors;
+}
+
+void set_model_tensors(Sequential& model, TensorMap& tensors, const std::string& source, const std::string& prefix) {
+  const auto fail = [&](const std::string& what) { throw std::runtime_error(fmt::format("{}: {}", source, what)); };
+  const auto expected = stored_tensors(model);
+  for (const StoredTensor& t : expected) {
+    auto it = tensors.find(prefix + t.name);
+    if (it == tensors.end()) fail(fmt::format("missing tensor '{}' that the model config implies", prefix + t.name));
+    NamedTensor& got = it->second;
+    if (got.shape != t.shape)
+      fail(fmt::format("tensor '{}' has shape {}, the model config implies {}", it->first, shape_text(got.shape),
+                       shape_text(t.shape)));
+    if (t.value) {
+      if (got.dtype != "F32") fail(fmt::format("tensor '{}' is {}, expected F32", it->first, got.dtype));
+      for (float v : got.f32)
+        if (!std::isfinite(v)) fail(fmt::format("tensor '{}' holds a non-finite value", it->first));
+      // Copied into the existing storage: optimizers hold spans over it.
+      std::copy(got.f32.begin(), got.f32.end(), t.value->begin());
+    } else {
+      if (got.dtype != "I64" || got.i64.size() != 1) fail(fmt::format("tensor '{}' must be one I64", it->first));
+      *t.count = got.i64[0];
+    }
+  }
+  for (const auto& [name, _] : tensors) {
+    if (name.compare(0, prefix.size(), prefix) != 0) continue;
+    const std::string local = name.substr(prefix.size());
+    if (std::none_of(expected.begin(), expected.end(), [&](const StoredTensor& t) { return t.name == local; }))
+      fail(fmt::format("unexpected tensor '{}' that the model config does not describe", name));
+  }
+}
+
+void save_model(const std::string& dir, const Sequential& model, const InputScaling& scaling) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) throw std::runtime_error(fmt::format("{}: cannot create the folder ({})", dir, ec.message()));
+  write_safetensors(dir + "/model.safetensors", model_tensors(model), {{"format", "pt"}});
   write_file_atomic(dir + "/config.json", model_config_json(model, scaling));
 }
 
@@ -150,34 +183,9 @@ ModelFile load_model(const std::string& dir) {
   const std::vector<std::byte> bytes = read_file(config_path, 16u << 20);
   ModelFile out = model_from_config_json(
       std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()), config_path);
-
   const std::string weights_path = dir + "/model.safetensors";
   TensorMap tensors = read_safetensors(weights_path);
-  const auto fail = [&](const std::string& what) {
-    throw std::runtime_error(fmt::format("{}: {}", weights_path, what));
-  };
-  const auto expected = stored_tensors(out.model);
-  for (const StoredTensor& t : expected) {
-    auto it = tensors.find(t.name);
-    if (it == tensors.end()) fail(fmt::format("missing tensor '{}' that config.json implies", t.name));
-    NamedTensor& got = it->second;
-    if (got.shape != t.shape)
-      fail(fmt::format("tensor '{}' has shape {}, config.json implies {}", t.name, shape_text(got.shape),
-                       shape_text(t.shape)));
-    if (t.value) {
-      if (got.dtype != "F32") fail(fmt::format("tensor '{}' is {}, expected F32", t.name, got.dtype));
-      for (float v : got.f32)
-        if (!std::isfinite(v)) fail(fmt::format("tensor '{}' holds a non-finite value", t.name));
-      *t.value = std::move(got.f32);
-    } else {
-      if (got.dtype != "I64" || got.i64.size() != 1) fail(fmt::format("tensor '{}' must be one I64", t.name));
-      *t.count = got.i64[0];
-    }
-  }
-  if (tensors.size() != expected.size())
-    for (const auto& [name, _] : tensors)
-      if (std::none_of(expected.begin(), expected.end(), [&](const StoredTensor& t) { return t.name == name; }))
-        fail(fmt::format("unexpected tensor '{}' that config.json does not describe", name));
+  set_model_tensors(out.model, tensors, weights_path);
   return out;
 }
 

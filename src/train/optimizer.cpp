@@ -27,17 +27,19 @@ Optimizer::Optimizer(const OptimizerConfig& config, std::vector<ParamRef> params
   }
 }
 
-void Optimizer::step(double lr) {
+const ParamRef* Optimizer::step(double lr) {
   ++steps_;
   const auto& c = config_;
   const bool vector = kernel_mode() == KernelMode::vector;
+  const ParamRef* non_finite = nullptr;
   for (std::size_t k = 0; k < params_.size(); ++k) {
     ParamRef& p = params_[k];
     const float wd = p.weight_decay ? float(c.weight_decay) : 0.0f;
     if (c.kind == "sgd") {
       const SgdStep s{float(lr), float(c.momentum), wd, c.nesterov, steps_ == 1};
-      (vector ? vector_sgd_update : reference_sgd_update)(p.value.data(), p.grad.data(), first_[k].data(),
-                                                          p.value.size(), s);
+      const bool finite = (vector ? vector_sgd_update : reference_sgd_update)(
+          p.value.data(), p.grad.data(), first_[k].data(), p.value.size(), s);
+      if (!finite && !non_finite) non_finite = &p;
       continue;
     }
     const double t = double(steps_);
@@ -49,9 +51,21 @@ void Optimizer::step(double lr) {
                      float(lr / (1.0 - std::pow(c.beta1, t))),
                      float(1.0 / std::sqrt(1.0 - std::pow(c.beta2, t))),
                      float(1.0 - lr * wd)};
-    (vector ? vector_adam_update : reference_adam_update)(p.value.data(), p.grad.data(), first_[k].data(),
-                                                          second_[k].data(), p.value.size(), s);
+    const bool finite = (vector ? vector_adam_update : reference_adam_update)(
+        p.value.data(), p.grad.data(), first_[k].data(), second_[k].data(), p.value.size(), s);
+    if (!finite && !non_finite) non_finite = &p;
   }
+  return non_finite;
+}
+
+std::vector<std::pair<std::string, std::vector<float>*>> Optimizer::state_buffers() {
+  std::vector<std::pair<std::string, std::vector<float>*>> out;
+  const bool sgd = config_.kind == "sgd";
+  for (std::size_t k = 0; k < params_.size(); ++k) {
+    out.emplace_back(params_[k].name + (sgd ? ".momentum_buffer" : ".exp_avg"), &first_[k]);
+    if (!sgd) out.emplace_back(params_[k].name + ".exp_avg_sq", &second_[k]);
+  }
+  return out;
 }
 
 }  // namespace actlab

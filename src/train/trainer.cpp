@@ -1,39 +1,17 @@
 #include "actlab/trainer.hpp"
 
 #include "actlab/loss.hpp"
+#include "actlab/model_io.hpp"
+#include "train/train_state.hpp"
 
 #include <chrono>
 #include <cmath>
 #include <fmt/format.h>
 #include <numbers>
 #include <numeric>
-#include <stdexcept>
 
 namespace actlab {
 namespace {
-
-// The chosen loss and its gradient for a batch; mse and bce compare against one-hot targets.
-class LossFunction {
- public:
-  LossFunction(const std::string& name, std::size_t classes) : name_(name), classes_(classes) {
-    if (name != "cross_entropy" && name != "mse" && name != "bce")
-      throw std::invalid_argument(fmt::format("loss '{}' is not one of: cross_entropy, mse, bce", name));
-  }
-  double operator()(std::span<float> grad, std::span<const float> logits, std::span<const std::int32_t> labels) {
-    if (name_ == "cross_entropy") return softmax_cross_entropy(grad, logits, labels, classes_);
-    onehot_.assign(logits.size(), 0.0f);
-    for (std::size_t r = 0; r < labels.size(); ++r) onehot_[r * classes_ + std::size_t(labels[r])] = 1.0f;
-    // mse/bce average over every element; scale by classes so the loss is per row as for cross-entropy.
-    const double per_element = name_ == "mse" ? mse_loss(grad, logits, onehot_) : bce_with_logits(grad, logits, onehot_);
-    for (float& g : grad) g *= float(classes_);
-    return per_element * double(classes_);
-  }
-
- private:
-  std::string name_;
-  std::size_t classes_;
-  std::vector<float> onehot_;
-};
 
 void check_fit(const Sequential& model, const Dataset& data, const char* which) {
   if (data.features != model.in_features())
@@ -42,6 +20,19 @@ void check_fit(const Sequential& model, const Dataset& data, const char* which) 
   if (std::size_t(data.num_classes) > model.out_features())
     throw std::invalid_argument(fmt::format("{} data has {} classes but the model outputs {}", which,
                                             data.num_classes, model.out_features()));
+}
+
+void check_config(const TrainConfig& config) {
+  if (config.epochs < 1) throw std::invalid_argument(fmt::format("epochs={} must be at least 1", config.epochs));
+  if (config.batch < 2) throw std::invalid_argument(fmt::format("batch={} must be at least 2", config.batch));
+  if (config.schedule != "cosine" && config.schedule != "constant")
+    throw std::invalid_argument(fmt::format("schedule '{}' is not one of: cosine, constant", config.schedule));
+}
+
+bool all_finite(std::span<const float> values) {
+  for (float v : values)
+    if (!std::isfinite(v)) return false;
+  return true;
 }
 
 }  // namespace
@@ -73,74 +64,125 @@ EvalResult evaluate(Sequential& model, const Dataset& data, const std::string& l
   return result;
 }
 
-std::vector<EpochStats> train(Sequential& model, const DataSplit& split, const TrainConfig& config,
-                              const TrainCallbacks& callbacks) {
+Trainer::State::State(Sequential& m, const DataSplit& s, const TrainConfig& c)
+    : model(m), split(s), config(c), loss_fn(c.loss, m.out_features()), optimizer(c.optimizer, m.parameters()),
+      shuffle_rng(c.seed ^ 0x53485546464C45ull), layer_rng(c.seed ^ 0x4C41594552ull) {
   const Dataset& data = split.train;
-  check_fit(model, data, "training");
-  check_fit(model, split.test, "test");
-  if (config.epochs < 1) throw std::invalid_argument(fmt::format("epochs={} must be at least 1", config.epochs));
-  if (config.batch < 2) throw std::invalid_argument(fmt::format("batch={} must be at least 2", config.batch));
-  if (config.schedule != "cosine" && config.schedule != "constant")
-    throw std::invalid_argument(fmt::format("schedule '{}' is not one of: cosine, constant", config.schedule));
-  if (data.rows < 2) throw std::invalid_argument("training data has fewer than 2 rows");
+  batch = std::min(config.batch, data.rows);
+  batches = (data.rows + batch - 1) / batch;
+  order.resize(data.rows);
+  x.resize(batch * data.features);
+  dlogits.resize(batch * m.out_features());
+  labels.resize(batch);
+}
 
+// The epoch's order depends only on the generator's state at the epoch's start, so that a resumed
+// run draws the same order.
+void Trainer::State::shuffle() {
+  for (int i = 0; i < 4; ++i) epoch_start_rng[std::size_t(i)] = shuffle_rng.state()[i];
+  std::iota(order.begin(), order.end(), std::size_t(0));
+  for (std::size_t i = order.size() - 1; i > 0; --i) std::swap(order[i], order[shuffle_rng.below(i + 1)]);
+}
+
+double Trainer::State::learning_rate() const {
+  const double total = double(batches) * double(config.epochs);
+  return config.schedule == "cosine"
+             ? config.optimizer.lr * 0.5 * (1.0 + std::cos(std::numbers::pi * double(step) / total))
+             : config.optimizer.lr;
+}
+
+std::string Trainer::State::where_non_finite(std::span<const float> input) const {
+  if (!all_finite(input)) return "the input batch (the data) holds NaN or inf";
+  const auto& layers = model.layers();
+  for (std::size_t i = 0; i < layers.size(); ++i)
+    if (!all_finite(model.layer_output(i)))
+      return fmt::format("non-finite values first appear in the output of layer {} ({})", i, layer_type(layers[i]));
+  return "every layer's output is finite; the loss itself overflowed";
+}
+
+void Trainer::State::train_batch(std::size_t b) {
+  const Dataset& data = split.train;
+  const std::size_t first = b * batch, rows = std::min(batch, data.rows - first);
+  if (rows < 2) return;
   const std::size_t classes = model.out_features();
-  LossFunction loss_fn(config.loss, classes);
-  Optimizer optimizer(config.optimizer, model.parameters());
-  // Independent streams: shuffling and the layers' own randomness (dropout, rrelu).
-  Rng shuffle_rng(config.seed ^ 0x53485546464C45ull), layer_rng(config.seed ^ 0x4C41594552ull);
+  const std::span<const std::size_t> idx(order.data() + first, rows);
+  std::span<float> xb(x.data(), rows * data.features);
+  data.gather(idx, xb);
+  for (std::size_t r = 0; r < rows; ++r) labels[r] = data.labels[idx[r]];
+  const std::span<const std::int32_t> lb(labels.data(), rows);
 
-  const std::size_t batch = std::min(config.batch, data.rows);
-  const std::size_t batches = (data.rows + batch - 1) / batch;
-  const std::size_t total_steps = batches * std::size_t(config.epochs);
-  std::vector<std::size_t> order(data.rows);
-  std::iota(order.begin(), order.end(), 0);
-  std::vector<float> x(batch * data.features), dlogits(batch * classes);
-  std::vector<std::int32_t> labels(batch);
+  const auto logits = model.forward(xb, rows, Mode::train, layer_rng);
+  std::span<float> dz(dlogits.data(), rows * classes);
+  const double loss = loss_fn(dz, logits, lb);
+  if (!std::isfinite(loss))
+    throw NonFiniteError(fmt::format("epoch {}, step {}: the loss is {}: {}; training stopped", epoch, step + 1,
+                                     loss, where_non_finite(xb)));
+  correct += count_correct(logits, lb, classes);
+  model.backward(dz);
+  lr = learning_rate();
+  if (const ParamRef* bad = optimizer.step(lr))
+    throw NonFiniteError(fmt::format("epoch {}, step {}: the gradient of {} holds NaN or inf; training stopped",
+                                     epoch, step + 1, bad->name));
+  ++step;
+  loss_sum += loss * double(rows);
+  seen += rows;
+}
 
-  std::vector<EpochStats> history;
-  std::size_t step = 0;
-  for (int epoch = 1; epoch <= config.epochs; ++epoch) {
-    const auto start = std::chrono::steady_clock::now();
-    for (std::size_t i = data.rows - 1; i > 0; --i) std::swap(order[i], order[shuffle_rng.below(i + 1)]);
-    double loss_sum = 0.0, lr = config.optimizer.lr;
-    std::size_t seen = 0, correct = 0;
-    for (std::size_t b = 0; b < batches; ++b) {
-      const std::size_t first = b * batch, rows = std::min(batch, data.rows - first);
-      if (rows < 2) continue;
-      const std::span<const std::size_t> idx(order.data() + first, rows);
-      std::span<float> xb(x.data(), rows * data.features);
-      data.gather(idx, xb);
-      for (std::size_t r = 0; r < rows; ++r) labels[r] = data.labels[idx[r]];
-      const std::span<const std::int32_t> lb(labels.data(), rows);
+Trainer::Trainer(Sequential& model, const DataSplit& split, const TrainConfig& config) {
+  check_fit(model, split.train, "training");
+  check_fit(model, split.test, "test");
+  check_config(config);
+  if (split.train.rows < 2) throw std::invalid_argument("training data has fewer than 2 rows");
+  state_ = std::make_unique<State>(model, split, config);
+}
 
-      const auto logits = model.forward(xb, rows, Mode::train, layer_rng);
-      std::span<float> dz(dlogits.data(), rows * classes);
-      const double loss = loss_fn(dz, logits, lb);
-      if (!std::isfinite(loss))
-        throw std::runtime_error(fmt::format("epoch {}, step {}: the loss is {}; training stopped", epoch, step + 1, loss));
-      correct += count_correct(logits, lb, classes);
-      model.backward(dz);
-      lr = config.schedule == "cosine"
-               ? config.optimizer.lr * 0.5 * (1.0 + std::cos(std::numbers::pi * double(step) / double(total_steps)))
-               : config.optimizer.lr;
-      optimizer.step(lr);
-      ++step;
-      loss_sum += loss * double(rows);
-      seen += rows;
-      if (callbacks.on_batch) callbacks.on_batch(b + 1, batches, loss_sum / double(seen));
+Trainer::~Trainer() = default;
+
+bool Trainer::run(const TrainCallbacks& callbacks) {
+  State& s = *state_;
+  using clock = std::chrono::steady_clock;
+  for (; s.epoch <= s.config.epochs; ++s.epoch) {
+    if (s.batch_in_epoch == 0) s.shuffle();
+    auto start = clock::now();
+    while (s.batch_in_epoch < s.batches) {
+      if (callbacks.stop_requested && callbacks.stop_requested()) {
+        s.seconds += std::chrono::duration<double>(clock::now() - start).count();
+        return false;
+      }
+      s.train_batch(s.batch_in_epoch);
+      ++s.batch_in_epoch;  // before the callbacks: a checkpoint taken there records the batch as done
+      if (callbacks.on_step) {
+        s.seconds += std::chrono::duration<double>(clock::now() - start).count();
+        callbacks.on_step(s.step);  // checkpoint writes are not training time
+        start = clock::now();
+      }
+      if (callbacks.on_batch) callbacks.on_batch(s.batch_in_epoch, s.batches, s.loss_sum / double(s.seen));
     }
     EpochStats stats;
-    stats.epoch = epoch;
-    stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    stats.train_loss = loss_sum / double(seen);
-    stats.train_accuracy = double(correct) / double(seen);
-    stats.lr = lr;
-    stats.test = evaluate(model, split.test, config.loss);
-    history.push_back(stats);
+    stats.epoch = s.epoch;
+    stats.seconds = s.seconds + std::chrono::duration<double>(clock::now() - start).count();
+    stats.train_loss = s.loss_sum / double(s.seen);
+    stats.train_accuracy = double(s.correct) / double(s.seen);
+    stats.lr = s.lr;
+    stats.test = evaluate(s.model, s.split.test, s.config.loss);
+    s.history.push_back(stats);
+    s.batch_in_epoch = 0;
+    s.loss_sum = s.seconds = 0.0;
+    s.seen = s.correct = 0;
     if (callbacks.on_epoch) callbacks.on_epoch(stats);
   }
-  return history;
+  return true;
+}
+
+const std::vector<EpochStats>& Trainer::history() const { return state_->history; }
+std::size_t Trainer::step() const { return state_->step; }
+const TrainConfig& Trainer::config() const { return state_->config; }
+
+std::vector<EpochStats> train(Sequential& model, const DataSplit& split, const TrainConfig& config,
+                              const TrainCallbacks& callbacks) {
+  Trainer trainer(model, split, config);
+  trainer.run(callbacks);
+  return trainer.history();
 }
 
 }  // namespace actlab
