@@ -4,6 +4,7 @@
 #include "actlab/layers.hpp"
 
 #include <cstddef>
+#include <functional>
 #include <span>
 #include <vector>
 
@@ -37,7 +38,14 @@ class Sequential {
 
   // The output of layer i from the last forward [rows, widths()[i + 1]] (for diagnostics).
   std::span<const float> layer_output(std::size_t i) const;
+  // The input of layer i from the last forward: the model's input for layer 0.
+  std::span<const float> layer_input(std::size_t i) const { return i == 0 ? input_ : layer_output(i - 1); }
   std::size_t last_rows() const { return rows_; }
+
+  // Called during backward with the gradient arriving at each layer's output, last layer first
+  // (diagnostics); an empty function removes it.
+  using BackwardObserver = std::function<void(std::size_t layer, std::span<const float> dy)>;
+  void set_backward_observer(BackwardObserver observer) { observer_ = std::move(observer); }
 
  private:
   std::vector<Layer> layers_;
@@ -46,6 +54,7 @@ class Sequential {
   std::vector<float> grad_in_, grad_out_;
   std::span<const float> input_;
   std::size_t rows_ = 0;
+  BackwardObserver observer_;
 };
 
 }  // namespace actlab

@@ -37,7 +37,7 @@ struct EpochStats {
   int epoch = 0;  // 1-based
   double train_loss = 0.0, train_accuracy = 0.0;  // running means over the epoch, training mode
   EvalResult test;
-  double seconds = 0.0;  // training time of the epoch, evaluation excluded
+  double seconds = 0.0;  // wall time of the epoch's training loop and its callbacks, evaluation excluded
   double lr = 0.0;       // learning rate at the epoch's last step
 };
 

@@ -32,6 +32,7 @@ struct TrainOptions {
   bool json = false;
   std::size_t checkpoint_every = 0;  // optimizer steps between checkpoints; 0: only on Ctrl-C
   std::string resume;                // a run folder holding checkpoint.safetensors
+  bool diagnostics = true;           // per-layer health, diagnostics.jsonl
 };
 
 struct EvalOptions {
@@ -65,12 +66,26 @@ struct BenchCliOptions {
   int threads = 0;
 };
 
+struct ReportCliOptions {
+  std::string dir;             // a run folder (history.json) or a comparison folder (results.json)
+  std::string format = "svg";  // svg | png
+};
+
+struct PlotActivationsOptions {
+  std::vector<std::string> specs;  // empty: every activation of the table
+  std::string out = "activations.svg";
+  std::string range = "-5,5";      // MIN,MAX
+  std::size_t points = 801;
+};
+
 int run_train(const TrainOptions& options);
 int run_eval(const EvalOptions& options);
 int run_predict(const PredictOptions& options);
 int run_apply(const ApplyOptions& options);
 int run_list(const ListOptions& options);
 int run_bench(const BenchCliOptions& options);
+int run_report(const ReportCliOptions& options);
+int run_plot_activations(const PlotActivationsOptions& options);
 
 // Sets the OpenMP and OpenBLAS thread counts (0 leaves the defaults).
 void set_threads(int threads);

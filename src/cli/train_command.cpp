@@ -1,5 +1,6 @@
 // actlab train: load data, build the recipe or SPEC, initialize (or resume from a checkpoint),
 // train with progress, save, report. Ctrl-C stops at the next batch boundary with a checkpoint.
+#include "actlab/diagnostics.hpp"
 #include "actlab/file_io.hpp"
 #include "actlab/init.hpp"
 #include "actlab/model_io.hpp"
@@ -152,6 +153,24 @@ int run_train(const TrainOptions& o) {
   const std::map<std::string, std::string> extra{{"run", setup_json(setup)}};
   const auto save_checkpoint = [&] { trainer.save_checkpoint(checkpoint, extra); };
 
+  // Diagnostics: one JSON line per epoch in diagnostics.jsonl (earlier epochs kept on --resume).
+  std::unique_ptr<Diagnostics> diagnostics;
+  std::vector<std::string> health_lines;
+  const std::string health_path = setup.out_dir + "/diagnostics.jsonl";
+  if (o.diagnostics) {
+    diagnostics = std::make_unique<Diagnostics>(model);
+    if (!o.resume.empty() && std::filesystem::exists(health_path)) {
+      const auto bytes = read_file(health_path);
+      std::string text(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+      for (std::size_t start = 0, end; start < text.size() && health_lines.size() < trainer.history().size();
+           start = end + 1) {
+        end = text.find('\n', start);
+        if (end == std::string::npos) end = text.size();
+        health_lines.push_back(text.substr(start, end - start));
+      }
+    }
+  }
+
   ProgressBar bar;
   TrainCallbacks callbacks;
   callbacks.on_batch = [&](std::size_t done, std::size_t total, double loss) {
@@ -162,12 +181,21 @@ int run_train(const TrainOptions& o) {
     bar.clear();
     fmt::print("epoch {:>3}/{}  loss {:.4f}  acc {:6.2f}%  test loss {:.4f}  test acc {:6.2f}%  {:.2f} s\n", s.epoch,
                config.epochs, s.train_loss, 100 * s.train_accuracy, s.test.loss, 100 * s.test.accuracy, s.seconds);
+    if (diagnostics) {
+      const EpochHealth health = diagnostics->end_epoch(s.epoch, data.test);
+      health_lines.push_back(Diagnostics::to_json_line(health));
+      std::string text;
+      for (const std::string& line : health_lines) text += line + "\n";
+      write_file_atomic(health_path, text);
+      fmt::print("{}\n", Diagnostics::summary(health));
+      for (const std::string& w : health.warnings) fmt::print("warning: {}\n", w);
+    }
     std::fflush(stdout);
   };
-  if (o.checkpoint_every > 0)
-    callbacks.on_step = [&](std::size_t step) {
-      if (step % o.checkpoint_every == 0) save_checkpoint();
-    };
+  callbacks.on_step = [&](std::size_t step) {
+    if (diagnostics) diagnostics->observe_step(step);
+    if (o.checkpoint_every > 0 && step % o.checkpoint_every == 0) save_checkpoint();
+  };
   interrupted = 0;
   callbacks.stop_requested = [] { return interrupted != 0; };
   std::signal(SIGINT, on_interrupt);

@@ -15,6 +15,17 @@
 
 namespace actlab {
 
+namespace {
+
+// Separate functions with restrict pointers: the compiler may then vectorize the conversion
+// (a store through float* could otherwise alias the uint8 source).
+template <class T>
+void scale_row(float* __restrict out, const T* __restrict in, std::size_t n, float scale, float shift) {
+  for (std::size_t j = 0; j < n; ++j) out[j] = float(in[j]) * scale + shift;
+}
+
+}  // namespace
+
 void Dataset::gather(std::span<const std::size_t> indices, std::span<float> out) const {
   if (out.size() != indices.size() * features)
     throw std::invalid_argument(fmt::format("Dataset::gather: out holds {} floats, {} rows x {} features need {}",
@@ -28,13 +39,8 @@ void Dataset::gather(std::span<const std::size_t> indices, std::span<float> out)
     const std::size_t r = indices[k];
     if (r >= rows) throw std::out_of_range(fmt::format("Dataset::gather: row {} is outside [0, {})", r, rows));
     float* o = out.data() + k * features;
-    if (raw) {
-      const std::uint8_t* p = pixels.data() + r * features;
-      for (std::size_t j = 0; j < features; ++j) o[j] = float(p[j]) * scale + shift;
-    } else {
-      const float* v = values.data() + r * features;
-      for (std::size_t j = 0; j < features; ++j) o[j] = v[j] * scale + shift;
-    }
+    if (raw) scale_row(o, pixels.data() + r * features, features, scale, shift);
+    else scale_row(o, values.data() + r * features, features, scale, shift);
   }
 }
 

@@ -66,8 +66,9 @@ void Sequential::backward(std::span<const float> dout) {
   }
   std::span<const float> dy = dout;
   for (std::size_t i = layers_.size(); i-- > 0;) {
-    const std::span<const float> x = i == 0 ? input_ : layer_output(i - 1);
+    const std::span<const float> x = layer_input(i);
     const std::span<const float> y = layer_output(i);
+    if (observer_) observer_(i, dy);
     std::span<float> dx = i == 0 ? std::span<float>{} : std::span<float>(grad_in_.data(), rows * widths_[i]);
     std::visit([&](auto& l) { l.backward(dx, dy, x, y, rows); }, layers_[i]);
     std::swap(grad_in_, grad_out_);  // this layer's dx is the next one's dy

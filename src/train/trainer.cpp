@@ -143,7 +143,7 @@ bool Trainer::run(const TrainCallbacks& callbacks) {
   using clock = std::chrono::steady_clock;
   for (; s.epoch <= s.config.epochs; ++s.epoch) {
     if (s.batch_in_epoch == 0) s.shuffle();
-    auto start = clock::now();
+    const auto start = clock::now();
     while (s.batch_in_epoch < s.batches) {
       if (callbacks.stop_requested && callbacks.stop_requested()) {
         s.seconds += std::chrono::duration<double>(clock::now() - start).count();
@@ -151,11 +151,7 @@ bool Trainer::run(const TrainCallbacks& callbacks) {
       }
       s.train_batch(s.batch_in_epoch);
       ++s.batch_in_epoch;  // before the callbacks: a checkpoint taken there records the batch as done
-      if (callbacks.on_step) {
-        s.seconds += std::chrono::duration<double>(clock::now() - start).count();
-        callbacks.on_step(s.step);  // checkpoint writes are not training time
-        start = clock::now();
-      }
+      if (callbacks.on_step) callbacks.on_step(s.step);  // diagnostics, checkpoints: part of the epoch's time
       if (callbacks.on_batch) callbacks.on_batch(s.batch_in_epoch, s.batches, s.loss_sum / double(s.seen));
     }
     EpochStats stats;
