@@ -9,6 +9,8 @@ packages=(
   libcli11-dev nlohmann-json3-dev libfmt-dev libspdlog-dev zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   gnuplot-nox dataset-fashion-mnist
+  chromium  # the report test opens report.html in headless Chromium
+  python3 make file dpkg-dev  # the docs check (python3) and the install/package check (scripts/check_install.sh)
 )
 
 missing=()

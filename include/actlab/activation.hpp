@@ -69,6 +69,25 @@ std::span<const ActivationInfo> activation_table();
 // nullptr when no activation has this name.
 const ActivationInfo* find_activation(std::string_view name);
 
+// How many activations a program may add with register_activation.
+inline constexpr std::size_t max_registered_activations = 64;
+
+// Adds an activation after the built-in entries, so that find_activation, parse_activation, model
+// SPECs and config files, recipes, initialization and `actlab list` all know it. Build the entry
+// with make_entry (actlab/activation_entry.hpp): one entry, nothing else to change. Registered
+// entries run their reference kernels. Returns the stored entry, which lives as long as the program
+// (pointers to table entries stay valid). Not thread-safe: register at start-up, before other
+// threads use the table. A model that uses the activation can only be loaded by a program that has
+// registered it.
+// Throws std::invalid_argument, naming the problem, when the name is empty, not made of [a-z0-9_],
+// already taken or a SPEC layer type (linear, batchnorm1d, dropout); when the entry has more than
+// max_activation_params parameters, a default outside its range, no formula or derivative text, no
+// kernels (use make_entry), or asks for a learnable or random parameter (only prelu and rrelu, which
+// have their own layer code, have those); or when max_registered_activations are already registered.
+// A missing gain_source is filled in. The entry's texts (name, formulas, parameter names) are kept
+// as pointers: pass string literals, or strings that live as long as the program uses the table.
+const ActivationInfo& register_activation(ActivationInfo info);
+
 // An activation with its parameter values: what a layer, `actlab apply` or a user holds.
 struct Activation {
   const ActivationInfo* info = nullptr;

@@ -8,8 +8,11 @@
 #include "kernels/scalar_math.hpp"
 
 #include <cmath>
+#include <fmt/format.h>
 #include <limits>
 #include <numbers>
+#include <stdexcept>
+#include <string>
 
 namespace actlab {
 namespace {
@@ -223,11 +226,61 @@ std::vector<ActivationInfo> build_table() {
   return table;
 }
 
+// The built-in entries, then the registered ones. Capacity is reserved once, so that registering
+// never moves an entry: Activation and the layers hold pointers into the table.
+std::vector<ActivationInfo>& table_storage() {
+  static std::vector<ActivationInfo> table = [] {
+    std::vector<ActivationInfo> t = build_table();
+    t.reserve(t.size() + max_registered_activations);
+    return t;
+  }();
+  return table;
+}
+
+void check_entry(const ActivationInfo& info) {
+  const auto fail = [&](const std::string& why) {
+    throw std::invalid_argument(
+        fmt::format("register_activation '{}': {}", info.name ? info.name : "(no name)", why));
+  };
+  const std::string_view name = info.name ? info.name : "";
+  if (name.empty()) fail("the entry needs a name");
+  for (char c : name)
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'))
+      fail("names are made of a-z, 0-9 and _ (they appear in SPECs and config files)");
+  for (std::string_view reserved : {"linear", "batchnorm1d", "dropout"})
+    if (name == reserved) fail("the name is a SPEC layer type");
+  if (find_activation(name)) fail("an activation of this name exists");
+  if (info.params.size() > max_activation_params)
+    fail(fmt::format("{} parameters, at most {}", info.params.size(), max_activation_params));
+  for (const ParamInfo& p : info.params) {
+    if (!p.name || !*p.name) fail("a parameter has no name");
+    if (p.choices.empty() && !(p.default_value >= p.min && p.default_value <= p.max))
+      fail(fmt::format("{}={} is outside its range [{}, {}]", p.name, p.default_value, p.min, p.max));
+    if (!p.choices.empty() && !(p.default_value >= 0 && p.default_value < double(p.choices.size())))
+      fail(fmt::format("{}: the default must index one of its {} choices", p.name, p.choices.size()));
+  }
+  if (!info.formula || !info.derivative) fail("the entry needs formula and derivative texts");
+  if (info.learnable || info.random_in_training)
+    fail("learnable and random parameters need their own layer code (only prelu and rrelu have it)");
+  if (!info.reference_f32.forward || !info.reference_f32.backward || !info.reference_f64.forward ||
+      !info.reference_f64.backward)
+    fail("the entry has no kernels: build it with make_entry (actlab/activation_entry.hpp)");
+}
+
 }  // namespace
 
-std::span<const ActivationInfo> activation_table() {
-  static const std::vector<ActivationInfo> table = build_table();
-  return table;
+std::span<const ActivationInfo> activation_table() { return table_storage(); }
+
+const ActivationInfo& register_activation(ActivationInfo info) {
+  std::vector<ActivationInfo>& table = table_storage();
+  check_entry(info);
+  if (table.size() == table.capacity())
+    throw std::invalid_argument(fmt::format("register_activation '{}': {} activations are registered already",
+                                            info.name, max_registered_activations));
+  if (!info.gain_source)
+    info.gain_source = info.gain ? "given by the entry's gain function" : moment_gain;
+  table.push_back(std::move(info));
+  return table.back();
 }
 
 }  // namespace actlab
