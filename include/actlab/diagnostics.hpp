@@ -9,7 +9,7 @@
 //   saturated      a unit (not dead) whose |f'(x)| < saturation_threshold for at least
 //                  saturation_share of its samples (sigmoid, tanh, hard* far from 0)
 // Means and standard deviations of x and f(x), and gradient norms, are sampled every
-// sample_every-th step (one in ten by default) to keep the cost down.
+// sample_every-th step (one in ten by default) and at each epoch's first step, to keep the cost down.
 #pragma once
 
 #include "actlab/dataset.hpp"
@@ -93,7 +93,7 @@ class Diagnostics {
   std::vector<UnitStats> stats_;
   std::vector<double> weight_grad_ss_;  // per Linear layer, over sampled steps
   std::size_t samples_ = 0, rows_seen_ = 0;
-  bool sample_backward_ = false;
+  bool sample_backward_ = true;  // the first step is sampled
   std::vector<float> ones_, derivative_;
   std::vector<int> dead_since_;  // first epoch a watched layer crossed the dead warning, or 0
 };

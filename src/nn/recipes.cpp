@@ -8,14 +8,15 @@
 namespace actlab {
 
 std::vector<std::string> recipe_names() {
-  std::vector<std::string> names{"seed"};
+  std::vector<std::string> names{"seed", "seed_linear_output"};
   for (const ActivationInfo& info : activation_table()) names.emplace_back(info.name);
   return names;
 }
 
 std::string recipe_spec(std::string_view name, std::span<const std::size_t> hidden, bool batchnorm,
                         std::size_t classes) {
-  const bool seed = name == "seed";
+  // seed_linear_output: the seed recipe without the ELU after the last Linear, to measure that choice.
+  const bool seed = name == "seed" || name == "seed_linear_output";
   if (!seed && !find_activation(name))
     throw std::invalid_argument(fmt::format("unknown recipe '{}' (known: seed, or an activation from `actlab list`)", name));
   std::string spec;
@@ -26,7 +27,7 @@ std::string recipe_spec(std::string_view name, std::span<const std::size_t> hidd
     spec += seed ? (i == 0 ? "leaky_relu," : "prelu,") : fmt::format("{},", name);
   }
   spec += fmt::format("linear({})", classes);
-  if (seed) spec += ",elu";
+  if (name == "seed") spec += ",elu";
   return spec;
 }
 

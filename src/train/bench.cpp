@@ -162,6 +162,20 @@ std::vector<Activation> bench_activations(const BenchOptions& o) {
 
 }  // namespace
 
+double activation_cost_ns(const std::string& spec, double min_seconds) {
+  const Activation act = parse_activation(spec);
+  // One thread: a per-element cost comparable across machines and unaffected by other load.
+  const int threads = omp_get_max_threads();
+  omp_set_num_threads(1);
+  const std::size_t n = std::size_t(1) << 18;
+  const std::vector<float> x = random_normal(n, 3.0f, 1), dy = random_normal(n, 1.0f, 2);
+  std::vector<float> y(n), dx(n);
+  const double fwd = median_seconds([&] { activation_forward(act, y, x); }, min_seconds);
+  const double bwd = median_seconds([&] { activation_backward(act, dx, dy, x, y); }, min_seconds);
+  omp_set_num_threads(threads);
+  return (fwd + bwd) / double(n) * 1e9;
+}
+
 BenchReport run_bench(const BenchOptions& o) {
   const KernelMode saved = kernel_mode();
   BenchReport r;

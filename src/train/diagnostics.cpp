@@ -80,7 +80,8 @@ void Diagnostics::observe_activation(std::size_t layer, UnitStats& s, bool sampl
 }
 
 void Diagnostics::observe_step(std::size_t step) {
-  const bool sample = step % options_.sample_every == 0;
+  // Every sample_every-th step, and always the epoch's first, so that short epochs have samples.
+  const bool sample = step % options_.sample_every == 0 || samples_ == 0;
   for (std::size_t k = 0; k < watched_.size(); ++k) observe_activation(watched_[k], stats_[k], sample);
   rows_seen_ += model_.last_rows();
   if (sample) {
@@ -161,6 +162,7 @@ EpochHealth Diagnostics::end_epoch(int epoch, const Dataset& held_out) {
   }
   std::fill(weight_grad_ss_.begin(), weight_grad_ss_.end(), 0.0);
   samples_ = rows_seen_ = 0;
+  sample_backward_ = true;  // the next epoch's first step is sampled
   if (h.linear.size() >= 2 && h.linear.back().weight_grad_rms > 0) {
     h.grad_ratio_first_last = h.linear.front().weight_grad_rms / h.linear.back().weight_grad_rms;
     if (h.grad_ratio_first_last < options_.vanishing_ratio)

@@ -1,0 +1,221 @@
+// Training runs written to folders, and `compare`: every recipe with every seed on the same data
+// and budget, summarized in results.json and results.md.
+#include "actlab/experiment.hpp"
+#include "train/experiment_internal.hpp"
+
+#include "actlab/bench.hpp"
+#include "actlab/file_io.hpp"
+#include "actlab/init.hpp"
+#include "actlab/model_io.hpp"
+#include "actlab/recipes.hpp"
+
+#include <cmath>
+#include <filesystem>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+namespace actlab {
+namespace {
+
+double mean(const std::vector<double>& v) {
+  double s = 0.0;
+  for (double x : v) s += x;
+  return v.empty() ? 0.0 : s / double(v.size());
+}
+
+// Sample standard deviation (n - 1), 0 for fewer than two values.
+double stddev(const std::vector<double>& v) {
+  if (v.size() < 2) return 0.0;
+  const double m = mean(v);
+  double s = 0.0;
+  for (double x : v) s += (x - m) * (x - m);
+  return std::sqrt(s / double(v.size() - 1));
+}
+
+ordered_json run_json(const RunSummary& r) {
+  return {{"seed", r.seed},
+          {"dir", r.dir},
+          {"test_accuracy", r.test_accuracy},
+          {"best_epoch", r.best_epoch},
+          {"best_accuracy", r.best_accuracy},
+          {"epochs_to_target", r.epochs_to_target},
+          {"seconds_to_target", r.seconds_to_target},
+          {"seconds_per_epoch", r.seconds_per_epoch},
+          {"dead_fraction", r.dead_fraction},
+          {"saturated_fraction", r.saturated_fraction},
+          {"grad_ratio_first_last", r.grad_ratio_first_last}};
+}
+
+}  // namespace
+
+std::string history_json(const std::vector<EpochStats>& history) {
+  auto epochs = ordered_json::array();
+  for (const EpochStats& s : history)
+    epochs.push_back({{"epoch", s.epoch}, {"train_loss", s.train_loss}, {"train_accuracy", s.train_accuracy},
+                      {"test_loss", s.test.loss}, {"test_accuracy", s.test.accuracy}, {"seconds", s.seconds},
+                      {"lr", s.lr}});
+  return epochs.dump(2) + "\n";
+}
+
+RunSummary train_run(const std::string& spec, const DataSplit& data, const TrainConfig& config,
+                     const std::string& dir, double target_accuracy,
+                     const std::function<void(const std::string&)>& log) {
+  Sequential model = parse_model_spec(spec, data.train.features);
+  Rng init_rng(config.seed);
+  initialize_parameters(model, init_rng);
+  Diagnostics diagnostics(model);
+  std::string health_text;
+  EpochHealth last_health;
+  TrainCallbacks callbacks;
+  callbacks.on_step = [&](std::size_t step) { diagnostics.observe_step(step); };
+  callbacks.on_epoch = [&](const EpochStats& s) {
+    last_health = diagnostics.end_epoch(s.epoch, data.test);
+    health_text += Diagnostics::to_json_line(last_health) + "\n";
+    if (log)
+      log(fmt::format("  epoch {:>3}  loss {:.4f}  test acc {:6.2f}%  {:.2f} s", s.epoch, s.train_loss,
+                      100 * s.test.accuracy, s.seconds));
+  };
+  Trainer trainer(model, data, config);
+  trainer.run(callbacks);
+
+  std::filesystem::create_directories(dir);
+  save_model(dir, model, data.train.scaling);
+  write_file_atomic(dir + "/history.json", history_json(trainer.history()));
+  write_file_atomic(dir + "/diagnostics.jsonl", health_text);
+
+  RunSummary r;
+  r.spec = spec;
+  r.seed = config.seed;
+  r.history = trainer.history();
+  double elapsed = 0.0;
+  for (const EpochStats& e : r.history) {
+    elapsed += e.seconds;
+    if (e.test.accuracy > r.best_accuracy) r.best_accuracy = e.test.accuracy, r.best_epoch = e.epoch;
+    if (r.epochs_to_target == 0 && e.test.accuracy >= target_accuracy)
+      r.epochs_to_target = e.epoch, r.seconds_to_target = elapsed;
+  }
+  r.test_accuracy = r.history.back().test.accuracy;
+  r.seconds_per_epoch = elapsed / double(r.history.size());
+  double units = 0.0;
+  for (const ActivationHealth& a : last_health.activations) {
+    r.dead_fraction += a.dead_fraction * double(a.units);
+    r.saturated_fraction += a.saturated_fraction * double(a.units);
+    units += double(a.units);
+  }
+  if (units > 0) r.dead_fraction /= units, r.saturated_fraction /= units;
+  r.grad_ratio_first_last = last_health.grad_ratio_first_last;
+  return r;
+}
+
+RecipeOutcome run_recipe(const std::string& name, const std::string& spec, const std::vector<std::string>& activations,
+                         const DataSplit& data, const std::vector<std::uint64_t>& seeds, const TrainConfig& base,
+                         const std::string& out_dir, double target_accuracy,
+                         const std::function<void(const std::string&)>& log) {
+  ordered_json runs = ordered_json::array();
+  std::vector<double> acc, best, epochs_to, seconds_to, dead, saturated, ratio, per_epoch;
+  for (std::uint64_t seed : seeds) {
+    TrainConfig config = base;
+    config.seed = seed;
+    const std::string dir = fmt::format("runs/{}-seed{}", name, seed);
+    if (log) log(fmt::format("{} seed {}: {}", name, seed, spec));
+    RunSummary r = train_run(spec, data, config, out_dir + "/" + dir, target_accuracy, log);
+    r.dir = dir;
+    runs.push_back(run_json(r));
+    acc.push_back(r.test_accuracy);
+    best.push_back(r.best_epoch);
+    if (r.epochs_to_target) epochs_to.push_back(r.epochs_to_target), seconds_to.push_back(r.seconds_to_target);
+    dead.push_back(r.dead_fraction);
+    saturated.push_back(r.saturated_fraction);
+    ratio.push_back(r.grad_ratio_first_last);
+    per_epoch.push_back(r.seconds_per_epoch);
+  }
+  std::vector<double> costs;
+  for (const std::string& a : activations) costs.push_back(activation_cost_ns(a));
+  const double cost = mean(costs);
+  const bool reached = epochs_to.size() == seeds.size();
+  RecipeOutcome out;
+  out.accuracy_mean = mean(acc);
+  out.accuracy_std = stddev(acc);
+  out.json = {{"recipe", name},
+              {"spec", spec},
+              {"test_accuracy_mean", out.accuracy_mean},
+              {"test_accuracy_std", out.accuracy_std},
+              {"best_epoch_mean", mean(best)},
+              {"epochs_to_target_mean", reached ? ordered_json(mean(epochs_to)) : ordered_json(nullptr)},
+              {"seconds_to_target_mean", reached ? ordered_json(mean(seconds_to)) : ordered_json(nullptr)},
+              {"dead_fraction_mean", mean(dead)},
+              {"saturated_fraction_mean", mean(saturated)},
+              {"grad_ratio_first_last_mean", mean(ratio)},
+              {"seconds_per_epoch_mean", mean(per_epoch)},
+              {"activation_cost_ns", cost},
+              {"runs", runs}};
+  const std::string not_reached = fmt::format("not in all seeds ({}/{})", epochs_to.size(), seeds.size());
+  out.table_row =
+      fmt::format("| {} | {:.2f}% ± {:.2f} | {:.1f} | {} | {} | {:.1f}% | {:.1f}% | {:.3g} | {:.2f} | {:.2f} |\n", name,
+                  100 * out.accuracy_mean, 100 * out.accuracy_std, mean(best),
+                  reached ? fmt::format("{:.1f}", mean(epochs_to)) : not_reached,
+                  reached ? fmt::format("{:.1f}", mean(seconds_to)) : "-", 100 * mean(dead), 100 * mean(saturated),
+                  mean(ratio), mean(per_epoch), cost);
+  return out;
+}
+
+std::string results_table_header(double target_accuracy) {
+  return fmt::format(
+      "| recipe | test accuracy (mean ± std) | best epoch | epochs to {0:.0f}% | seconds to {0:.0f}% | dead | "
+      "saturated | grad first/last | s/epoch | fwd+bwd ns/elem |\n|---|---|---|---|---|---|---|---|---|---|\n",
+      100 * target_accuracy);
+}
+
+std::string write_results(const std::string& out_dir, const std::string& data_name, const TrainConfig& config,
+                          const std::vector<std::uint64_t>& seeds, const std::vector<std::size_t>& hidden,
+                          bool batchnorm, double target_accuracy, const std::vector<RecipeOutcome>& outcomes,
+                          const std::string& title) {
+  ordered_json recipes = ordered_json::array();
+  std::string table = results_table_header(target_accuracy);
+  for (const RecipeOutcome& r : outcomes) {
+    recipes.push_back(r.json);
+    table += r.table_row;
+  }
+  ordered_json results{{"data", data_name},
+                       {"epochs", config.epochs},
+                       {"seeds", seeds},
+                       {"hidden", hidden},
+                       {"depth", hidden.size()},
+                       {"batchnorm", batchnorm},
+                       {"target_accuracy", target_accuracy},
+                       {"batch", config.batch},
+                       {"optimizer", config.optimizer.kind},
+                       {"lr", config.optimizer.lr},
+                       {"recipes", recipes}};
+  const std::string text = results.dump(2) + "\n";
+  std::filesystem::create_directories(out_dir);
+  write_file_atomic(out_dir + "/results.json", text);
+  const std::string header = fmt::format(
+      "# {} on {}\n\n{} epochs, seeds {}, hidden {}, BatchNorm {}, batch {}, {} lr {}. Accuracy is on the "
+      "test set after the last epoch; dead and saturated are shares of all hidden units in the last epoch; "
+      "cost is the measured forward + backward time of the activation per element.\n\n",
+      title, data_name, config.epochs, fmt::join(seeds, ","), fmt::join(hidden, ","), batchnorm ? "on" : "off",
+      config.batch, config.optimizer.kind, config.optimizer.lr);
+  write_file_atomic(out_dir + "/results.md", header + table);
+  return text;
+}
+
+std::string run_compare(const CompareOptions& o) {
+  if (o.recipes.empty() || o.seeds.empty()) throw std::invalid_argument("compare: no recipes or no seeds");
+  for (const std::string& recipe : o.recipes) recipe_spec(recipe, o.hidden, o.batchnorm, 2);  // validates names
+  const DataSplit data = load_data(o.data, 0);
+  const std::size_t classes = std::size_t(data.train.num_classes);
+  std::vector<RecipeOutcome> outcomes;
+  for (const std::string& recipe : o.recipes) {
+    // The cost of the recipe's hidden activations (the seed recipe: its three, averaged).
+    const std::vector<std::string> acts =
+        recipe.rfind("seed", 0) == 0 ? std::vector<std::string>{"leaky_relu", "prelu", "elu"}
+                                     : std::vector<std::string>{recipe};
+    outcomes.push_back(run_recipe(recipe, recipe_spec(recipe, o.hidden, o.batchnorm, classes), acts, data, o.seeds,
+                                  o.config, o.out_dir, o.target_accuracy, o.log));
+  }
+  return write_results(o.out_dir, data.name, o.config, o.seeds, o.hidden, o.batchnorm, o.target_accuracy, outcomes,
+                       "Comparison");
+}
+
+}  // namespace actlab
