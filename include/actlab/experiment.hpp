@@ -31,10 +31,13 @@ struct RunSummary {
   double dead_fraction = 0.0;       // last epoch, over all activation layers' units
   double saturated_fraction = 0.0;
   double grad_ratio_first_last = 0.0;
+  std::string diverged;  // non-empty: training stopped on NaN/inf, with the trainer's message
 };
 
 // Trains `spec` on `data` with diagnostics and writes config.json, model.safetensors, history.json
-// and diagnostics.jsonl to `dir`. log (if set) receives one line per epoch.
+// and diagnostics.jsonl to `dir`. log (if set) receives one line per epoch. A run that stops on
+// NaN/inf is a result, not an error: `diverged` says where, and the epochs before it are kept
+// (no model file is written for it).
 RunSummary train_run(const std::string& spec, const DataSplit& data, const TrainConfig& config,
                      const std::string& dir, double target_accuracy,
                      const std::function<void(const std::string&)>& log = {});

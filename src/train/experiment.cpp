@@ -43,7 +43,8 @@ ordered_json run_json(const RunSummary& r) {
           {"seconds_per_epoch", r.seconds_per_epoch},
           {"dead_fraction", r.dead_fraction},
           {"saturated_fraction", r.saturated_fraction},
-          {"grad_ratio_first_last", r.grad_ratio_first_last}};
+          {"grad_ratio_first_last", r.grad_ratio_first_last},
+          {"diverged", r.diverged.empty() ? ordered_json(nullptr) : ordered_json(r.diverged)}};
 }
 
 }  // namespace
@@ -76,14 +77,19 @@ RunSummary train_run(const std::string& spec, const DataSplit& data, const Train
                       100 * s.test.accuracy, s.seconds));
   };
   Trainer trainer(model, data, config);
-  trainer.run(callbacks);
+  RunSummary r;
+  try {
+    trainer.run(callbacks);
+  } catch (const NonFiniteError& e) {
+    r.diverged = e.what();
+    if (log) log(fmt::format("  diverged: {}", e.what()));
+  }
 
   std::filesystem::create_directories(dir);
-  save_model(dir, model, data.train.scaling);
+  if (r.diverged.empty()) save_model(dir, model, data.train.scaling);
   write_file_atomic(dir + "/history.json", history_json(trainer.history()));
   write_file_atomic(dir + "/diagnostics.jsonl", health_text);
 
-  RunSummary r;
   r.spec = spec;
   r.seed = config.seed;
   r.history = trainer.history();
@@ -94,7 +100,11 @@ RunSummary train_run(const std::string& spec, const DataSplit& data, const Train
     if (r.epochs_to_target == 0 && e.test.accuracy >= target_accuracy)
       r.epochs_to_target = e.epoch, r.seconds_to_target = elapsed;
   }
-  r.test_accuracy = r.history.back().test.accuracy;
+  if (r.history.empty()) {
+    r.test_accuracy = r.seconds_per_epoch = std::nan("");
+    return r;
+  }
+  r.test_accuracy = r.diverged.empty() ? r.history.back().test.accuracy : std::nan("");
   r.seconds_per_epoch = elapsed / double(r.history.size());
   double units = 0.0;
   for (const ActivationHealth& a : last_health.activations) {
@@ -113,6 +123,7 @@ RecipeOutcome run_recipe(const std::string& name, const std::string& spec, const
                          const std::function<void(const std::string&)>& log) {
   ordered_json runs = ordered_json::array();
   std::vector<double> acc, best, epochs_to, seconds_to, dead, saturated, ratio, per_epoch;
+  std::size_t diverged = 0;
   for (std::uint64_t seed : seeds) {
     TrainConfig config = base;
     config.seed = seed;
@@ -121,6 +132,10 @@ RecipeOutcome run_recipe(const std::string& name, const std::string& spec, const
     RunSummary r = train_run(spec, data, config, out_dir + "/" + dir, target_accuracy, log);
     r.dir = dir;
     runs.push_back(run_json(r));
+    if (!r.diverged.empty()) {  // summarized over the runs that finished; the count is reported
+      ++diverged;
+      continue;
+    }
     acc.push_back(r.test_accuracy);
     best.push_back(r.best_epoch);
     if (r.epochs_to_target) epochs_to.push_back(r.epochs_to_target), seconds_to.push_back(r.seconds_to_target);
@@ -134,12 +149,14 @@ RecipeOutcome run_recipe(const std::string& name, const std::string& spec, const
   const double cost = mean(costs);
   const bool reached = epochs_to.size() == seeds.size();
   RecipeOutcome out;
-  out.accuracy_mean = mean(acc);
-  out.accuracy_std = stddev(acc);
+  out.accuracy_mean = acc.empty() ? std::nan("") : mean(acc);
+  out.accuracy_std = acc.empty() ? std::nan("") : stddev(acc);
+  const auto number_or_null = [](double v) { return std::isnan(v) ? ordered_json(nullptr) : ordered_json(v); };
   out.json = {{"recipe", name},
               {"spec", spec},
-              {"test_accuracy_mean", out.accuracy_mean},
-              {"test_accuracy_std", out.accuracy_std},
+              {"test_accuracy_mean", number_or_null(out.accuracy_mean)},
+              {"test_accuracy_std", number_or_null(out.accuracy_std)},
+              {"diverged_runs", diverged},
               {"best_epoch_mean", mean(best)},
               {"epochs_to_target_mean", reached ? ordered_json(mean(epochs_to)) : ordered_json(nullptr)},
               {"seconds_to_target_mean", reached ? ordered_json(mean(seconds_to)) : ordered_json(nullptr)},
@@ -150,9 +167,13 @@ RecipeOutcome run_recipe(const std::string& name, const std::string& spec, const
               {"activation_cost_ns", cost},
               {"runs", runs}};
   const std::string not_reached = fmt::format("not in all seeds ({}/{})", epochs_to.size(), seeds.size());
+  const std::string accuracy =
+      acc.empty() ? fmt::format("diverged ({}/{})", diverged, seeds.size())
+                  : fmt::format("{:.2f}% ± {:.2f}{}", 100 * out.accuracy_mean, 100 * out.accuracy_std,
+                                diverged ? fmt::format(" ({}/{} diverged)", diverged, seeds.size()) : "");
   out.table_row =
-      fmt::format("| {} | {:.2f}% ± {:.2f} | {:.1f} | {} | {} | {:.1f}% | {:.1f}% | {:.3g} | {:.2f} | {:.2f} |\n", name,
-                  100 * out.accuracy_mean, 100 * out.accuracy_std, mean(best),
+      fmt::format("| {} | {} | {:.1f} | {} | {} | {:.1f}% | {:.1f}% | {:.3g} | {:.2f} | {:.2f} |\n", name,
+                  accuracy, mean(best),
                   reached ? fmt::format("{:.1f}", mean(epochs_to)) : not_reached,
                   reached ? fmt::format("{:.1f}", mean(seconds_to)) : "-", 100 * mean(dead), 100 * mean(saturated),
                   mean(ratio), mean(per_epoch), cost);

@@ -94,7 +94,8 @@ std::string run_search(const SearchOptions& o) {
       config.seed = o.seed;
       const RunSummary r = train_run(field[k].spec, ranking, config,
                                      fmt::format("{}/candidates/round{}-{}", o.out_dir, round, k), 0.0);
-      field[k].rounds.emplace_back(epochs, r.test_accuracy);
+      // A diverged candidate ranks last.
+      field[k].rounds.emplace_back(epochs, std::isnan(r.test_accuracy) ? 0.0 : r.test_accuracy);
       search_seconds += r.seconds_per_epoch * epochs;
       epochs_trained += epochs;
       if (o.log) o.log(fmt::format("  {:6.2f}%  {}", 100 * r.test_accuracy, field[k].spec));
