@@ -32,8 +32,17 @@ std::vector<std::uint8_t> gunzip(const std::string& path, std::span<const std::b
     throw std::runtime_error(fmt::format("{}: cannot initialise zlib", path));
   const std::size_t limit =
       in.size() > kMaxBytes / kMaxDeflateRatio ? kMaxBytes : in.size() * kMaxDeflateRatio + 1024;
-  // Grow the output as data actually arrives rather than trusting any size written in the file.
-  std::vector<std::uint8_t> out(std::min(limit, std::max<std::size_t>(in.size() * 4, 1 << 16)));
+  // Grow the output as data actually arrives rather than trusting any size written in the file; the
+  // gzip trailer's size (ISIZE, the length modulo 2^32) is only the first guess, which avoids
+  // doubling a buffer of twice the data's size (and touching all of it).
+  std::size_t guess = std::max<std::size_t>(in.size() * 4, 1 << 16);
+  if (in.size() >= 18) {
+    const auto* t = reinterpret_cast<const std::uint8_t*>(in.data() + in.size() - 4);
+    const std::size_t isize = std::size_t(t[0]) | std::size_t(t[1]) << 8 | std::size_t(t[2]) << 16 |
+                              std::size_t(t[3]) << 24;
+    if (isize > 0) guess = isize + 1;  // + 1: the stream's end is seen with room left
+  }
+  std::vector<std::uint8_t> out(std::min(limit, guess));
   std::size_t in_pos = 0, out_pos = 0;
   for (;;) {
     if (z.zs.avail_in == 0 && in_pos < in.size()) {
