@@ -11,6 +11,7 @@ packages=(
   gnuplot-nox dataset-fashion-mnist
   chromium  # the report test opens report.html in headless Chromium
   python3 make file dpkg-dev  # the docs check (python3) and the install/package check (scripts/check_install.sh)
+  clang libclang-rt-14-dev libomp-dev  # the libFuzzer targets (scripts/fuzz.sh, preset "fuzz")
 )
 
 missing=()

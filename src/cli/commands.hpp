@@ -54,6 +54,28 @@ struct ApplyOptions {
   std::string spec, input, output, grad_output, grad_input, param_grad;
 };
 
+// compare and search share their options.
+struct ExperimentCliOptions {
+  std::vector<std::string> recipes;  // compare: recipes; search: the activations to choose from
+  int seeds = 3;                     // seeds 0..N-1 (search: of the final comparison)
+  int epochs = 5;
+  int depth = 0;                     // > 0: that many hidden layers of `width` units
+  std::size_t width = 128;
+  std::vector<std::size_t> hidden{256, 128};
+  bool batchnorm = true;
+  std::string data = "fashion-mnist";
+  std::size_t batch = 128;
+  std::string optimizer = "sgd";
+  double lr = 0.0;
+  double target = 0.85;
+  std::size_t candidates = 16;  // search
+  int first_epochs = 1;         // search
+  std::uint64_t seed = 0;       // search: draws the candidates
+  std::string out;
+  bool report = true;
+  int threads = 0;
+};
+
 struct ListOptions {
   bool json = false;
 };
@@ -83,6 +105,8 @@ int run_eval(const EvalOptions& options);
 int run_predict(const PredictOptions& options);
 int run_apply(const ApplyOptions& options);
 int run_list(const ListOptions& options);
+int run_compare(const ExperimentCliOptions& options);
+int run_search(const ExperimentCliOptions& options);
 int run_bench(const BenchCliOptions& options);
 int run_report(const ReportCliOptions& options);
 int run_plot_activations(const PlotActivationsOptions& options);

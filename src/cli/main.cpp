@@ -1,4 +1,5 @@
 // The actlab command line: options and dispatch only. Each subcommand runs in its own file.
+#include "actlab/version.hpp"
 #include "cli/commands.hpp"
 
 #include <CLI/CLI.hpp>
@@ -37,6 +38,11 @@ void add_train(CLI::App& app, TrainOptions& o, Command& command) {
   cmd->add_option("--threads", o.threads, "Threads for BLAS and OpenMP (default: all cores)")->check(CLI::Range(0, 1024));
   cmd->add_option("--out", o.out, "Where to save the model (default runs/RECIPE-seedN)");
   cmd->add_flag("--json", o.json, "Print one JSON object with the results as the last line");
+  cmd->add_option("--checkpoint-every", o.checkpoint_every,
+                  "Save OUT/checkpoint.safetensors every N optimizer steps (Ctrl-C always saves one)");
+  cmd->add_option("--resume", o.resume, "Continue the run in this folder from its checkpoint, bit for bit");
+  cmd->add_flag("!--no-diagnostics", o.diagnostics,
+                "Skip the per-layer health (dead/saturated units, gradient norms) and diagnostics.jsonl");
   cmd->add_option("--kernels", o.kernels, "vector (default) | reference: the scalar specification kernels");
   cmd->callback([c = &command, opts = &o] { *c = [opts] { return run_train(*opts); }; });
 }
@@ -83,6 +89,60 @@ void add_bench(CLI::App& app, BenchCliOptions& o, Command& command) {
   cmd->callback([c = &command, opts = &o] { *c = [opts] { return run_bench(*opts); }; });
 }
 
+void add_report(CLI::App& app, ReportCliOptions& o, Command& command) {
+  auto* cmd = app.add_subcommand("report", "One HTML page with figures (gnuplot) and their CSV data, from a run or compare folder");
+  cmd->add_option("dir", o.dir, "A folder written by actlab train --out or actlab compare --out")->required();
+  cmd->add_option("--format", o.format, "Figure files: svg | png")->capture_default_str();
+  cmd->callback([c = &command, opts = &o] { *c = [opts] { return run_report(*opts); }; });
+}
+
+void add_plot_activations(CLI::App& app, PlotActivationsOptions& o, Command& command) {
+  auto* cmd = app.add_subcommand("plot-activations", "Plot f and f' of activations in one figure (gnuplot), data as CSV");
+  cmd->add_option("names", o.specs, "Activation specs, e.g. relu elu:alpha=0.5 (default: every one of actlab list)");
+  cmd->add_option("--out", o.out, "The figure: FILE.svg or FILE.png (the data goes to FILE.csv)")->capture_default_str();
+  cmd->add_option("--range", o.range, "The x range MIN,MAX")->capture_default_str();
+  cmd->add_option("--points", o.points, "Grid points over the range")->capture_default_str()->check(CLI::Range(2, 1000000));
+  cmd->callback([c = &command, opts = &o] { *c = [opts] { return run_plot_activations(*opts); }; });
+}
+
+void add_experiment_options(CLI::App* cmd, ExperimentCliOptions& o) {
+  cmd->add_option("--seeds", o.seeds, "Seeds 0..N-1 for each recipe")->capture_default_str()->check(CLI::Range(1, 100));
+  cmd->add_option("--epochs", o.epochs, "Epochs per run")->capture_default_str()->check(CLI::Range(1, 10000));
+  cmd->add_option("--depth", o.depth, "A deep variant: this many hidden layers of --width units")->check(CLI::Range(1, 64));
+  cmd->add_option("--width", o.width, "Width of the hidden layers with --depth")->capture_default_str();
+  cmd->add_option("--hidden", o.hidden, "Hidden widths (without --depth)")->delimiter(',')->capture_default_str();
+  cmd->add_option("--data", o.data, "Data source, as for train")->capture_default_str();
+  cmd->add_option("--batch", o.batch, "Mini-batch size")->capture_default_str()->check(CLI::Range(2, 1 << 20));
+  cmd->add_option("--optimizer", o.optimizer, "sgd | adam | adamw")->capture_default_str();
+  cmd->add_option("--lr", o.lr, "Peak learning rate (default: sgd 0.05, adam/adamw 0.001)");
+  cmd->add_option("--threads", o.threads, "Threads (default: all cores)")->check(CLI::Range(0, 1024));
+  cmd->add_flag("!--no-report", o.report, "Skip the HTML report at the end");
+}
+
+void add_compare(CLI::App& app, ExperimentCliOptions& o, Command& command) {
+  auto* cmd = app.add_subcommand("compare", "Train several recipes with several seeds on the same budget; table + report");
+  o.recipes = {"seed", "relu", "leaky_relu", "prelu", "elu", "selu", "gelu", "silu", "sigmoid", "tanh"};
+  cmd->add_option("--recipes", o.recipes, "Recipes to compare")->delimiter(',')->capture_default_str();
+  cmd->add_flag("--bn,!--no-bn", o.batchnorm, "BatchNorm after each hidden Linear")->capture_default_str();
+  cmd->add_option("--target", o.target, "Accuracy whose epochs/seconds-to-reach are reported")->capture_default_str();
+  cmd->add_option("--out", o.out, "Output folder (default runs/compare)");
+  add_experiment_options(cmd, o);
+  cmd->callback([c = &command, opts = &o] { *c = [opts] { return run_compare(*opts); }; });
+}
+
+void add_search(CLI::App& app, ExperimentCliOptions& o, Command& command) {
+  auto* cmd = app.add_subcommand("search", "Successive halving over per-layer activations and BatchNorm; best vs seed recipe");
+  cmd->add_option("--activations", o.recipes, "Activations to choose from (default: relu, leaky_relu, prelu, elu, selu, gelu, silu, tanh)")
+      ->delimiter(',');
+  cmd->add_option("--candidates", o.candidates, "Random assignments in the first round")->capture_default_str();
+  cmd->add_option("--first-epochs", o.first_epochs, "Epochs per candidate in the first round (doubles each round)")
+      ->capture_default_str();
+  cmd->add_option("--seed", o.seed, "Draws the candidates and the validation split")->capture_default_str();
+  cmd->add_option("--out", o.out, "Output folder (default runs/search)");
+  add_experiment_options(cmd, o);
+  cmd->callback([c = &command, opts = &o] { *c = [opts] { return run_search(*opts); }; });
+}
+
 // The --kernels value of whichever subcommand ran (at most one is non-empty).
 std::string kernels_of(const TrainOptions& t, const EvalOptions& e, const PredictOptions& p, const ApplyOptions& a) {
   for (const std::string* k : {&t.kernels, &e.kernels, &p.kernels, &a.kernels})
@@ -94,7 +154,7 @@ std::string kernels_of(const TrainOptions& t, const EvalOptions& e, const Predic
 
 int main(int argc, char** argv) {
   CLI::App app{"actlab: activation functions and batch normalization, trained and measured"};
-  app.set_version_flag("--version", std::string("actlab ") + ACTLAB_VERSION_STRING);
+  app.set_version_flag("--version", std::string("actlab ") + actlab::version());
   app.require_subcommand(1);
   TrainOptions train;
   EvalOptions eval;
@@ -102,12 +162,19 @@ int main(int argc, char** argv) {
   ApplyOptions apply;
   ListOptions list;
   BenchCliOptions bench;
+  ExperimentCliOptions compare, search;
+  ReportCliOptions report;
+  PlotActivationsOptions plot;
   Command command;
   add_train(app, train, command);
   add_eval(app, eval, command);
   add_predict(app, predict, command);
   add_apply(app, apply, command);
   add_bench(app, bench, command);
+  add_compare(app, compare, command);
+  add_search(app, search, command);
+  add_report(app, report, command);
+  add_plot_activations(app, plot, command);
   auto* list_cmd = app.add_subcommand("list", "The activation table: parameters, formulas, derivatives, gains");
   list_cmd->add_flag("--json", list.json, "As JSON");
   list_cmd->callback([&] { command = [&list] { return run_list(list); }; });

@@ -22,6 +22,10 @@ static_assert(std::endian::native == std::endian::little, "safetensors data is l
 
 // The reference implementation refuses headers above 100 MB; so do we, before parsing any JSON.
 constexpr std::uint64_t kMaxHeader = 100'000'000;
+// The header nests 3 levels deep. Deeper nesting is refused while parsing: nlohmann's dump(), used in
+// error messages, recurses once per level, and a 100 MB header of '[' would overflow the stack.
+constexpr int kMaxJsonDepth = 32;
+struct TooDeep {};
 
 std::size_t dtype_size(const std::string& dtype) {
   if (dtype == "F32") return 4;
@@ -60,9 +64,14 @@ TensorMap read_safetensors(const std::string& path, std::map<std::string, std::s
   const auto* text = reinterpret_cast<const char*>(file.data()) + 8;
   json header;
   try {
-    header = json::parse(text, text + header_len);
+    header = json::parse(text, text + header_len, [](int depth, json::parse_event_t, json&) {
+      if (depth > kMaxJsonDepth) throw TooDeep{};
+      return true;
+    });
   } catch (const json::exception& e) {
     throw fail(fmt::format("header is not valid JSON ({})", e.what()));
+  } catch (const TooDeep&) {
+    throw fail(fmt::format("header nests deeper than {} levels", kMaxJsonDepth));
   }
   if (!header.is_object()) throw fail("header is not a JSON object");
 

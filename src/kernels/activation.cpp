@@ -1,11 +1,16 @@
 // Lookup, parsing and the one-call API over the activation table.
 #include "actlab/activation.hpp"
 
+#include "actlab/kernels.hpp"
 #include "kernels/parse_number.hpp"
+#include "kernels/vector_activations.hpp"
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <fmt/format.h>
+#include <functional>
+#include <omp.h>
 #include <stdexcept>
 
 namespace actlab {
@@ -124,14 +129,73 @@ std::string Activation::to_string() const {
 }
 
 namespace {
+
+// Vector dispatch. Above a size threshold the array is split into about 8 pieces per OpenMP thread,
+// handed out dynamically (so that a thread that the OS runs late does not hold the others up); each
+// element's result depends only on its inputs, so the output is bitwise the same for any thread
+// count and any assignment of pieces. The parameter gradient sums partials of fixed 16K-element
+// pieces in piece order: also independent of the thread count.
+constexpr std::size_t piece_size = 16384;
+// Below these sizes one thread is faster than two (a parallel region costs ~0.5 us here). Measured on
+// the 2-core AVX3 development machine, 2 threads against 1: relu 1.06x at 16K, 1.26x at 32K;
+// sigmoid 1.23x at 8K; exact gelu 1.27x at 4K, 1.56x at 8K.
+constexpr std::size_t parallel_threshold_cheap = 32768;
+constexpr std::size_t parallel_threshold_transcendental = 8192;
+// From this size the outputs are stored with non-temporal hints: they cannot stay in the last-level
+// cache anyway, and streaming saves reading them in first (relu at 16M floats: 0.28 instead of
+// 0.39 ns per element forward, 0.41 instead of 0.57 backward).
+constexpr std::size_t stream_threshold = std::size_t(4) << 20;
+
+// The vector kernels of this entry in the current mode; nullptr: run the reference.
+const VectorKernels* vector_kernels_for(const ActivationInfo& info) {
+  if (kernel_mode() != KernelMode::vector) return nullptr;
+  // Built-in entries are looked up once; entries registered later have no vector body.
+  static const std::vector<const VectorKernels*> cache = [] {
+    std::vector<const VectorKernels*> c;
+    for (const ActivationInfo& entry : activation_table()) c.push_back(find_vector_kernels(entry));
+    return c;
+  }();
+  const ActivationInfo* first = activation_table().data();
+  if (!std::less<>{}(&info, first) && std::less<>{}(&info, first + cache.size())) return cache[&info - first];
+  return find_vector_kernels(info);
+}
+
+// Runs body(begin, count) over [0, n): whole, or from `threshold` elements in pieces shared among
+// the threads (multiples of 16 floats, 64 bytes, so that they start as aligned as the array).
+template <class Body>
+void for_pieces(std::size_t n, std::size_t threshold, Body&& body) {
+  const auto threads = std::size_t(omp_get_max_threads());
+  if (n < threshold || threads == 1) {
+    body(std::size_t(0), n);
+    return;
+  }
+  const std::size_t piece = std::max<std::size_t>(2048, ((n + 8 * threads - 1) / (8 * threads) + 15) / 16 * 16);
+  const auto pieces = std::int64_t((n + piece - 1) / piece);
+#pragma omp parallel for schedule(dynamic)
+  for (std::int64_t p = 0; p < pieces; ++p) {
+    const std::size_t begin = std::size_t(p) * piece;
+    body(begin, std::min(piece, n - begin));
+  }
+}
+
+std::size_t parallel_threshold(const VectorKernels& k) {
+  return k.transcendental ? parallel_threshold_transcendental : parallel_threshold_cheap;
+}
+
 void check_sizes(const char* what, std::size_t n, std::size_t m) {
   if (n != m) throw std::invalid_argument(fmt::format("{}: arrays of different lengths ({} and {})", what, n, m));
 }
+
 }  // namespace
 
 void activation_forward(const Activation& act, std::span<float> y, std::span<const float> x) {
   check_sizes("activation_forward", y.size(), x.size());
-  act.info->reference_f32.forward(act.params, y, x);
+  const VectorKernels* k = vector_kernels_for(*act.info);
+  if (!k) return act.info->reference_f32.forward(act.params, y, x);
+  const bool stream = x.size() >= stream_threshold;
+  for_pieces(x.size(), parallel_threshold(*k), [&](std::size_t begin, std::size_t count) {
+    vector_forward(*k, act.params, y.data() + begin, x.data() + begin, count, stream);
+  });
 }
 
 void activation_backward(const Activation& act, std::span<float> dx, std::span<const float> dy,
@@ -139,14 +203,41 @@ void activation_backward(const Activation& act, std::span<float> dx, std::span<c
   check_sizes("activation_backward", dx.size(), dy.size());
   check_sizes("activation_backward", dx.size(), x.size());
   check_sizes("activation_backward", dx.size(), y.size());
-  act.info->reference_f32.backward(act.params, dx, dy, x, y);
+  const VectorKernels* k = vector_kernels_for(*act.info);
+  if (!k) return act.info->reference_f32.backward(act.params, dx, dy, x, y);
+  const bool stream = x.size() >= stream_threshold;
+  for_pieces(x.size(), parallel_threshold(*k), [&](std::size_t begin, std::size_t count) {
+    vector_backward(*k, act.params, dx.data() + begin, dy.data() + begin, x.data() + begin, y.data() + begin,
+                    count, stream);
+  });
 }
 
 double activation_param_grad(const Activation& act, std::span<const float> dy, std::span<const float> x) {
   if (!act.info->reference_f32.param_grad)
     throw std::invalid_argument(fmt::format("activation '{}' has no learnable parameter", act.info->name));
   check_sizes("activation_param_grad", dy.size(), x.size());
-  return act.info->reference_f32.param_grad(act.params, dy, x);
+  const VectorKernels* k = vector_kernels_for(*act.info);
+  if (!k || !k->has_param_grad) return act.info->reference_f32.param_grad(act.params, dy, x);
+  // Partials of fixed-size pieces (16K elements, larger only beyond 16M elements so that the
+  // partials fit on the stack), summed in piece order.
+  constexpr std::size_t max_pieces = 1024;
+  const std::size_t n = x.size();
+  const std::size_t piece = piece_size * std::max<std::size_t>(1, (n + piece_size * max_pieces - 1) / (piece_size * max_pieces));
+  const auto pieces = std::int64_t((n + piece - 1) / piece);
+  double partial[max_pieces];
+  const auto run = [&](std::int64_t c) {
+    const std::size_t begin = std::size_t(c) * piece;
+    partial[c] = vector_param_grad(*k, act.params, dy.data() + begin, x.data() + begin, std::min(piece, n - begin));
+  };
+  if (n < parallel_threshold_cheap || omp_get_max_threads() == 1) {
+    for (std::int64_t c = 0; c < pieces; ++c) run(c);
+  } else {
+#pragma omp parallel for schedule(dynamic)
+    for (std::int64_t c = 0; c < pieces; ++c) run(c);
+  }
+  double sum = 0.0;
+  for (std::int64_t c = 0; c < pieces; ++c) sum += partial[c];
+  return sum;
 }
 
 double activation_gain(const Activation& act) {

@@ -1,7 +1,18 @@
-// Reference PReLU with a shared or per-channel slope.
+// PReLU with a shared or per-channel slope: the reference loops (the specification, also run when
+// kernel_mode() is reference) and the vector path. A shared slope's forward goes through prelu's
+// entry of the activation table, its backward through one fused pass (dx and dweight); per-channel
+// slopes through vector_prelu_forward/backward over fixed blocks of rows. dweight is summed from
+// fixed pieces in a fixed order, whatever the thread count.
 #include "actlab/prelu.hpp"
 
+#include "actlab/activation.hpp"
+#include "actlab/kernels.hpp"
+#include "kernels/vector_activations.hpp"
+
+#include <algorithm>
+#include <cstdint>
 #include <fmt/format.h>
+#include <omp.h>
 #include <stdexcept>
 #include <vector>
 
@@ -16,12 +27,37 @@ void check_prelu(std::size_t n, std::size_t weights, std::size_t channels) {
         fmt::format("prelu: {} weights for {} channels (need 1 or {})", weights, channels, channels));
 }
 
-}  // namespace
+Activation shared_prelu(float weight) {
+  static const ActivationInfo* const info = find_activation("prelu");
+  return Activation{info, {double(weight), 0.0}};
+}
 
-void prelu_forward(std::span<float> y, std::span<const float> x, std::span<const float> weight,
-                   std::size_t channels) {
-  check_prelu(x.size(), weight.size(), channels);
-  if (y.size() != x.size()) throw std::invalid_argument("prelu_forward: y and x differ in length");
+// weight repeated cyclically to channels + vector_lanes() values (per thread, grown once).
+const float* extended_weights(std::span<const float> weight) {
+  thread_local std::vector<float> ext;
+  ext.resize(weight.size() + vector_lanes());
+  for (std::size_t k = 0; k < ext.size(); ++k) ext[k] = weight[k % weight.size()];
+  return ext.data();
+}
+
+// Blocks of about 16K values (whole rows); in parallel from 32K values, as the activations; outputs
+// streamed past the last-level cache from 4M values.
+constexpr std::size_t block_values = 16384, parallel_values = 32768, stream_values = std::size_t(4) << 20;
+
+template <class Body>
+void for_row_blocks(std::size_t rows, std::size_t channels, Body&& body) {
+  const std::size_t per = std::max<std::size_t>(1, block_values / channels);
+  const auto blocks = std::int64_t((rows + per - 1) / per);
+  const bool parallel = rows * channels >= parallel_values && omp_get_max_threads() > 1;
+#pragma omp parallel for schedule(dynamic) if (parallel)
+  for (std::int64_t b = 0; b < blocks; ++b) {
+    const std::size_t r0 = std::size_t(b) * per;
+    body(b, r0, std::min(per, rows - r0));
+  }
+}
+
+void reference_forward(std::span<float> y, std::span<const float> x, std::span<const float> weight,
+                       std::size_t channels) {
   const std::size_t step = weight.size() == 1 ? 0 : 1;  // shared slope: always weight[0]
   for (std::size_t i = 0; i < x.size(); ++i) {
     const float a = weight[(i % channels) * step];
@@ -29,11 +65,8 @@ void prelu_forward(std::span<float> y, std::span<const float> x, std::span<const
   }
 }
 
-void prelu_backward(std::span<float> dx, std::span<float> dweight, std::span<const float> dy,
-                    std::span<const float> x, std::span<const float> weight, std::size_t channels) {
-  check_prelu(x.size(), weight.size(), channels);
-  if (dx.size() != x.size() || dy.size() != x.size() || dweight.size() != weight.size())
-    throw std::invalid_argument("prelu_backward: array lengths disagree");
+void reference_backward(std::span<float> dx, std::span<float> dweight, std::span<const float> dy,
+                        std::span<const float> x, std::span<const float> weight, std::size_t channels) {
   const std::size_t step = weight.size() == 1 ? 0 : 1;
   std::vector<double> acc(weight.size(), 0.0);
   for (std::size_t i = 0; i < x.size(); ++i) {
@@ -47,6 +80,70 @@ void prelu_backward(std::span<float> dx, std::span<float> dweight, std::span<con
     }
   }
   for (std::size_t w = 0; w < weight.size(); ++w) dweight[w] = float(acc[w]);
+}
+
+}  // namespace
+
+void prelu_forward(std::span<float> y, std::span<const float> x, std::span<const float> weight,
+                   std::size_t channels) {
+  check_prelu(x.size(), weight.size(), channels);
+  if (y.size() != x.size()) throw std::invalid_argument("prelu_forward: y and x differ in length");
+  if (kernel_mode() == KernelMode::reference) return reference_forward(y, x, weight, channels);
+  if (weight.size() == 1) return activation_forward(shared_prelu(weight[0]), y, x);
+  const bool stream = x.size() >= stream_values;
+  const float* w_ext = extended_weights(weight);
+  for_row_blocks(x.size() / channels, channels, [&](std::int64_t, std::size_t r0, std::size_t rows) {
+    const std::size_t o = r0 * channels;
+    vector_prelu_forward(y.data() + o, x.data() + o, w_ext, rows * channels, channels, stream);
+  });
+}
+
+void prelu_backward(std::span<float> dx, std::span<float> dweight, std::span<const float> dy,
+                    std::span<const float> x, std::span<const float> weight, std::size_t channels) {
+  check_prelu(x.size(), weight.size(), channels);
+  if (dx.size() != x.size() || dy.size() != x.size() || dweight.size() != weight.size())
+    throw std::invalid_argument("prelu_backward: array lengths disagree");
+  if (kernel_mode() == KernelMode::reference) return reference_backward(dx, dweight, dy, x, weight, channels);
+  const bool stream = x.size() >= stream_values;
+  if (weight.size() == 1) {
+    // Fixed pieces of 16K values (larger beyond 16M values, so that the partials fit on the stack).
+    constexpr std::size_t max_pieces = 1024;
+    const std::size_t n = x.size();
+    const std::size_t piece = block_values * std::max<std::size_t>(1, (n + block_values * max_pieces - 1) / (block_values * max_pieces));
+    const auto pieces = std::int64_t((n + piece - 1) / piece);
+    double partial[max_pieces];
+    const bool parallel = n >= parallel_values && omp_get_max_threads() > 1;
+#pragma omp parallel for schedule(dynamic) if (parallel)
+    for (std::int64_t p = 0; p < pieces; ++p) {
+      const std::size_t b = std::size_t(p) * piece;
+      partial[p] = vector_prelu_shared_backward(dx.data() + b, dy.data() + b, x.data() + b, weight[0],
+                                                std::min(piece, n - b), stream);
+    }
+    double sum = 0.0;
+    for (std::int64_t p = 0; p < pieces; ++p) sum += partial[p];
+    dweight[0] = float(sum);
+    return;
+  }
+  // One extended row of partial sums per block (see vector_prelu_backward), summed in block order.
+  // The scratch grows once per thread.
+  const std::size_t rows = x.size() / channels, per = std::max<std::size_t>(1, block_values / channels);
+  const std::size_t blocks = (rows + per - 1) / per, ext = channels + vector_lanes();
+  const float* w_ext = extended_weights(weight);
+  thread_local std::vector<double> partial;
+  partial.assign(blocks * ext, 0.0);
+  double* const acc = partial.data();
+  for_row_blocks(rows, channels, [&](std::int64_t b, std::size_t r0, std::size_t n_rows) {
+    const std::size_t o = r0 * channels;
+    vector_prelu_backward(dx.data() + o, acc + std::size_t(b) * ext, dy.data() + o, x.data() + o, w_ext,
+                          n_rows * channels, channels, stream);
+  });
+  for (std::size_t b = 1; b < blocks; ++b)  // into block 0, contiguously
+    for (std::size_t k = 0; k < ext; ++k) acc[k] += acc[b * ext + k];
+  for (std::size_t c = 0; c < channels; ++c) {
+    double sum = 0.0;
+    for (std::size_t k = c; k < ext; k += channels) sum += acc[k];
+    dweight[c] = float(sum);
+  }
 }
 
 }  // namespace actlab

@@ -3,6 +3,10 @@
 #include "kernels/parse_number.hpp"
 
 #include <fmt/format.h>
+
+#include <algorithm>
+#include <cfloat>
+#include <cmath>
 #include <stdexcept>
 
 namespace actlab {
@@ -44,10 +48,27 @@ void expect(bool ok, const std::string& where, const std::string& what) {
 
 std::string number_text(float v) { return fmt::format("{}", v); }
 
+// Adds a layer's parameter count to the model's, refusing a total above max_model_parameters.
+// Widths are at most 2^24, so one layer's count cannot overflow.
+void add_parameters(std::size_t* total, std::size_t count, const std::string& where) {
+  const std::size_t before = total ? *total : 0;
+  if (count > max_model_parameters - std::min(before, max_model_parameters))
+    throw std::invalid_argument(fmt::format("{}: the model would store {} parameters, more than the limit of {}",
+                                            where, before + count, max_model_parameters));
+  if (total) *total = before + count;
+}
+
+// The layers store float32: a value that is finite as a double may not be as a float.
+float to_float(double v, const std::string& where, std::string_view key) {
+  if (!(std::abs(v) <= double(FLT_MAX)))
+    throw std::invalid_argument(fmt::format("{}: {}={} is beyond float32's range", where, key, v));
+  return static_cast<float>(v);
+}
+
 }  // namespace
 
 Layer make_layer(const std::string& type, const std::vector<LayerArg>& args, std::size_t width,
-                 const std::string& where) {
+                 const std::string& where, std::size_t* parameters) {
   for (std::size_t i = 0; i < args.size(); ++i)
     for (std::size_t j = 0; j < i; ++j)
       expect(args[i].key.empty() || args[i].key != args[j].key, where,
@@ -60,22 +81,27 @@ Layer make_layer(const std::string& type, const std::vector<LayerArg>& args, std
            fmt::format("linear in_features={} but its input has {} features", declared_in, width));
     const std::size_t out = in.count("out_features", 0, true);
     expect(out > 0, where, "linear needs out_features, e.g. linear(256)");
+    add_parameters(parameters, width * out + out, where);
     layer = Linear(width, out);
   } else if (type == "batchnorm1d") {
     const std::size_t n = in.count("num_features", width);
     expect(n == width, where, fmt::format("batchnorm1d num_features={} but its input has {} features", n, width));
     const double eps = in.number("eps", 1e-5), momentum = in.number("momentum", 0.1);
-    expect(eps > 0, where, "batchnorm1d eps must be > 0");
+    const float eps_f = to_float(eps, where, "eps");
+    expect(eps_f > 0, where, fmt::format("batchnorm1d eps must be > 0 as a float32 (got {})", eps));
     expect(momentum >= 0 && momentum <= 1, where, "batchnorm1d momentum must be in [0, 1]");
-    layer = BatchNorm1d(width, float(eps), float(momentum));
+    add_parameters(parameters, 4 * width, where);
+    layer = BatchNorm1d(width, eps_f, float(momentum));
   } else if (type == "prelu") {
     const std::size_t n = in.count("num_parameters", 1);
     expect(n == 1 || n == width, where,
            fmt::format("prelu num_parameters={} but its input has {} features (use 1 or {})", n, width, width));
-    layer = PReLU(n, float(in.number("init", 0.25)));
+    const float init = to_float(in.number("init", 0.25), where, "init");
+    add_parameters(parameters, n, where);
+    layer = PReLU(n, init);
   } else if (type == "dropout") {
     const double p = in.number("p", 0.5);
-    expect(p >= 0 && p < 1, where, fmt::format("dropout p={} is not in [0, 1)", p));
+    expect(p >= 0 && float(p) < 1, where, fmt::format("dropout p={} is not in [0, 1) (as a float32)", p));
     layer = Dropout(float(p));
   } else {
     if (!find_activation(type))

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fmt/format.h>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
@@ -18,6 +19,10 @@ using nlohmann::ordered_json;
 
 constexpr const char* format_name = "actlab-model";
 constexpr int format_version = 1;
+// A config nests 3 levels deep. Deeper nesting is refused while parsing: nlohmann's dump(), used in
+// error messages, recurses once per level, and 16 MB of '[' would overflow the stack.
+constexpr int max_json_depth = 32;
+struct TooDeep {};
 
 // The tensors a layer stores, with their shapes; `value` points at the layer's storage.
 struct StoredTensor {
@@ -77,12 +82,18 @@ ModelFile model_from_config_json(std::string_view json_text, const std::string& 
   const auto fail = [&](const std::string& what) { throw std::runtime_error(fmt::format("{}: {}", source, what)); };
   ordered_json config;
   try {
-    config = ordered_json::parse(json_text);
+    config = ordered_json::parse(json_text, [](int depth, ordered_json::parse_event_t, ordered_json&) {
+      if (depth > max_json_depth) throw TooDeep{};
+      return true;
+    });
+  } catch (const TooDeep&) {
+    fail(fmt::format("nests deeper than {} levels", max_json_depth));
   } catch (const std::exception& e) {
     fail(fmt::format("not valid JSON ({})", e.what()));
   }
   if (!config.is_object()) fail("expected a JSON object");
-  if (config.value("format", "") != format_name) fail(fmt::format("\"format\" is not \"{}\"", format_name));
+  if (!config.contains("format") || config["format"] != format_name)  // (value() throws for a non-string)
+    fail(fmt::format("\"format\" is not \"{}\"", format_name));
   if (!config.contains("version") || config["version"] != format_version)
     fail(fmt::format("unsupported \"version\" (this actlab reads version {})", format_version));
   if (!config.contains("in_features") || !config["in_features"].is_number_unsigned() ||
@@ -93,9 +104,13 @@ ModelFile model_from_config_json(std::string_view json_text, const std::string& 
 
   ModelFile out;
   const auto& sc = config.value("input_scaling", ordered_json::object());
-  if (!sc.is_object() || !sc.value("scale", ordered_json(1.0)).is_number() ||
-      !sc.value("shift", ordered_json(0.0)).is_number())
-    fail("\"input_scaling\" must be {\"scale\": number, \"shift\": number}");
+  // The scaling is applied in float32: a number beyond its range would turn every input into inf.
+  const auto float_number = [](const ordered_json& v) {
+    return v.is_number() && std::abs(v.get<double>()) <= double(std::numeric_limits<float>::max());
+  };
+  if (!sc.is_object() || !float_number(sc.value("scale", ordered_json(1.0))) ||
+      !float_number(sc.value("shift", ordered_json(0.0))))
+    fail("\"input_scaling\" must be {\"scale\": number, \"shift\": number}, finite as float32");
   out.scaling = {sc.value("scale", 1.0f), sc.value("shift", 0.0f)};
 
   const std::size_t in_features = config["in_features"].get<std::size_t>();

@@ -37,7 +37,7 @@ std::vector<std::string_view> split_layers(std::string_view spec) {
 
 Sequential parse_model_spec(std::string_view spec, std::size_t in_features) {
   std::vector<Layer> layers;
-  std::size_t width = in_features;
+  std::size_t width = in_features, parameters = 0;
   const auto items = split_layers(spec);
   for (std::size_t i = 0; i < items.size(); ++i) {
     const std::string where = fmt::format("model spec, layer {} '{}'", i, items[i]);
@@ -57,7 +57,7 @@ Sequential parse_model_spec(std::string_view spec, std::size_t in_features) {
           else args.push_back({std::string(trim(a.substr(0, eq))), std::string(trim(a.substr(eq + 1)))});
         }
     }
-    layers.push_back(make_layer(std::string(type), args, width, where));
+    layers.push_back(make_layer(std::string(type), args, width, where, &parameters));
     width = std::visit([&](const auto& l) { return l.output_width(width); }, layers.back());
   }
   return Sequential(in_features, std::move(layers));

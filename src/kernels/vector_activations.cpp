@@ -1,0 +1,277 @@
+// Loops, run-time dispatch and the registry of the vector activation kernels. The bodies are in
+// vector_ops-inl.hpp (one per activation), the math in vector_math-inl.hpp; this file is compiled
+// once per instruction set by hwy/foreach_target.h and the best one is chosen at run time.
+#include "kernels/vector_activations.hpp"
+
+#include <cstdint>
+#include <cstring>
+#include <type_traits>
+
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "kernels/vector_activations.cpp"
+#include "hwy/foreach_target.h"  // IWYU pragma: keep
+
+#include "hwy/cache_control.h"
+#include "hwy/highway.h"
+#include "kernels/vector_ops-inl.hpp"
+
+HWY_BEFORE_NAMESPACE();
+namespace actlab::HWY_NAMESPACE {
+namespace {
+
+using DF = hn::ScalableTag<float>;
+constexpr std::size_t kMaxLanes = HWY_MAX_BYTES / sizeof(float);
+
+// The last n < one vector of elements, through aligned stack buffers (never reads past the end).
+// Padding lanes hold 0, which every body accepts.
+template <class F>
+HWY_INLINE void Partial(std::size_t n, float* out, const float* a, const float* b, F f) {
+  const DF d;
+  HWY_ALIGN float ba[kMaxLanes] = {}, bb[kMaxLanes] = {};
+  std::memcpy(ba, a, n * sizeof(float));
+  if (b) std::memcpy(bb, b, n * sizeof(float));
+  hn::Store(f(hn::Load(d, ba), hn::Load(d, bb)), d, ba);
+  std::memcpy(out, ba, n * sizeof(float));
+}
+
+// out[i] = f(a[i], b[i]) for i < n. Whole vectors are stored at addresses aligned to the vector
+// size (the head before goes through Partial): misaligned 64-byte stores cost twice, and
+// std::vector's data is typically 16 bytes off. The inputs are usually just as misaligned as `out`,
+// so this aligns them too. With `stream`, the stores carry non-temporal hints.
+template <class F>
+HWY_INLINE void Loop(float* out, const float* a, const float* b, std::size_t n, bool stream, F f) {
+  const DF d;
+  const std::size_t N = hn::Lanes(d);
+  const float* bb = b ? b : a;  // loads of b only where the body uses it
+  const std::size_t misalign = (reinterpret_cast<std::uintptr_t>(out) / sizeof(float)) % N;
+  std::size_t i = misalign ? HWY_MIN(N - misalign, n) : 0;
+  if (i) Partial(i, out, a, b, f);
+  if (stream) {
+    for (; i + N <= n; i += N) hn::Stream(f(hn::LoadU(d, a + i), hn::LoadU(d, bb + i)), d, out + i);
+    hwy::FlushStream();
+  } else {
+    for (; i + N <= n; i += N) hn::Store(f(hn::LoadU(d, a + i), hn::LoadU(d, bb + i)), d, out + i);
+  }
+  if (i < n) Partial(n - i, out + i, a + i, b ? b + i : nullptr, f);
+}
+
+// Calls f with the body of `op` at parameters p (as float, like the table's T(p[k])).
+template <class F>
+HWY_INLINE void WithOp(int op, const double* p, F&& f) {
+  switch (static_cast<VectorOp>(op)) {
+    case VectorOp::identity: return f(IdentityOp{});
+    case VectorOp::sigmoid: return f(SigmoidOp{});
+    case VectorOp::tanh: return f(TanhOp{});
+    case VectorOp::relu: return f(ReluOp{});
+    case VectorOp::leaky_relu:
+    case VectorOp::prelu: return f(SlopeOp<false>{f32(p[0])});
+    case VectorOp::rrelu: return f(SlopeOp<true>{f32((p[0] + p[1]) / 2)});
+    case VectorOp::elu:
+      if (p[0] >= 0) return f(EluOp<true>{f32(p[0])});
+      return f(EluOp<false>{f32(p[0])});
+    case VectorOp::selu: return f(SeluOp{});
+    case VectorOp::celu: return f(CeluOp{f32(p[0])});
+    case VectorOp::gelu:
+      if (p[0] == 0) return f(GeluErfOp{});
+      return f(GeluTanhOp{});
+    case VectorOp::silu: return f(SiluOp{});
+    case VectorOp::mish: return f(MishOp{});
+    case VectorOp::softplus:
+      if (p[0] == 1) return f(SoftplusOp<true>{1.0f, f32(p[1])});
+      return f(SoftplusOp<false>{f32(p[0]), f32(p[1])});
+    case VectorOp::hardsigmoid: return f(HardsigmoidOp{});
+    case VectorOp::hardswish: return f(HardswishOp{});
+    case VectorOp::softsign: return f(SoftsignOp{});
+  }
+}
+
+}  // namespace
+
+void ForwardChunk(int op, const double* p, float* y, const float* x, std::size_t n, bool stream) {
+  WithOp(op, p, [&](const auto& body) HWY_ATTR {
+    const DF d;
+    Loop(y, x, nullptr, n, stream, [&](auto vx, auto) HWY_ATTR { return body.Fwd(d, vx); });
+  });
+}
+
+void BackwardChunk(int op, const double* p, float* dx, const float* dy, const float* x, const float* y,
+                   std::size_t n, bool stream) {
+  WithOp(op, p, [&](const auto& body) HWY_ATTR {
+    const DF d;
+    const float* in = std::remove_cvref_t<decltype(body)>::kFromY ? y : x;
+    Loop(dx, dy, in, n, stream, [&](auto vdy, auto vin) HWY_ATTR { return body.Bwd(d, vdy, vin); });
+  });
+}
+
+// Adds the float products dy * x over x <= 0 into two double accumulators per lane pair.
+template <class DD, class VD = hn::VFromD<DD>, class V>
+HWY_INLINE void AccumulateNonPositive(DD dd, VD& lo, VD& hi, V dy, V x) {
+  const DF d;
+  const V prod = hn::IfThenZeroElse(hn::Gt(x, hn::Zero(d)), hn::Mul(dy, x));
+#if HWY_TARGET == HWY_SCALAR
+  (void)hi;  // one lane
+  lo = hn::Add(lo, hn::PromoteTo(dd, prod));
+#else
+  const hn::Half<DF> dh;
+  lo = hn::Add(lo, hn::PromoteTo(dd, hn::LowerHalf(dh, prod)));
+  hi = hn::Add(hi, hn::PromoteTo(dd, hn::UpperHalf(dh, prod)));
+#endif
+}
+
+double PreluParamGradChunk(const float* dy, const float* x, std::size_t n) {
+  const DF d;
+  const hn::Repartition<double, DF> dd;
+  const std::size_t N = hn::Lanes(d);
+  auto lo = hn::Zero(dd), hi = hn::Zero(dd);
+  std::size_t i = 0;
+  for (; i + N <= n; i += N) AccumulateNonPositive(dd, lo, hi, hn::LoadU(d, dy + i), hn::LoadU(d, x + i));
+  if (i < n) {
+    HWY_ALIGN float bdy[kMaxLanes] = {}, bx[kMaxLanes] = {};
+    std::memcpy(bdy, dy + i, (n - i) * sizeof(float));
+    std::memcpy(bx, x + i, (n - i) * sizeof(float));
+    AccumulateNonPositive(dd, lo, hi, hn::Load(d, bdy), hn::Load(d, bx));
+  }
+  return hn::GetLane(hn::SumOfLanes(dd, hn::Add(lo, hi)));
+}
+
+// dx = dy * (x > 0 ? 1 : w), returning the sum over x <= 0 of dy * x: one pass for the layer.
+double PreluSharedBackwardChunk(float* dx, const float* dy, const float* x, float w, std::size_t n, bool stream) {
+  const DF d;
+  const hn::Repartition<double, DF> dd;
+  auto lo = hn::Zero(dd), hi = hn::Zero(dd);
+  const auto vw = hn::Set(d, w);
+  Loop(dx, dy, x, n, stream, [&](auto vdy, auto vx) HWY_ATTR {
+    AccumulateNonPositive(dd, lo, hi, vdy, vx);  // Partial's padding lanes add dy * x = 0
+    return hn::Mul(vdy, hn::IfThenElse(hn::Gt(vx, hn::Zero(d)), hn::Set(d, 1.0f), vw));
+  });
+  return hn::GetLane(hn::SumOfLanes(dd, hn::Add(lo, hi)));
+}
+
+// Per-channel PReLU over n values of [rows, channels] starting at channel 0, as one flat loop with
+// aligned stores (like Loop). w_ext[k] = weight[k % channels] for k < channels + lanes, so that the
+// slopes of a vector that wraps past a row's end are one load; acc_ext (channels + lanes doubles,
+// folded by the caller) collects the backward's dy * x the same way. Head and tail go through
+// zero-padded buffers (their padding lanes add dy * x = 0).
+template <bool kBackward>
+HWY_INLINE void PreluChannelsLoop(float* out, double* acc_ext, const float* dy, const float* x, const float* w_ext,
+                                  std::size_t n, std::size_t channels, bool stream) {
+  const DF d;
+  const hn::Repartition<double, DF> dd;
+  const std::size_t N = hn::Lanes(d), H = hn::Lanes(dd), step = N % channels;
+  const bool two_halves = 2 * H == N;  // not on HWY_SCALAR (one lane)
+  std::size_t c = 0;                   // channel of element i
+  const auto body = [&](auto vdy, auto vx) HWY_ATTR {
+    const auto keep = hn::Gt(vx, hn::Zero(d)), vw = hn::LoadU(d, w_ext + c);
+    if constexpr (!kBackward) {
+      return hn::IfThenElse(keep, vx, hn::Mul(vx, vw));
+    } else {
+      auto lo = hn::LoadU(dd, acc_ext + c), hi = two_halves ? hn::LoadU(dd, acc_ext + c + H) : hn::Zero(dd);
+      AccumulateNonPositive(dd, lo, hi, vdy, vx);
+      hn::StoreU(lo, dd, acc_ext + c);
+      if (two_halves) hn::StoreU(hi, dd, acc_ext + c + H);
+      return hn::Mul(vdy, hn::IfThenElse(keep, hn::Set(d, 1.0f), vw));
+    }
+  };
+  const float* a = kBackward ? dy : x;  // Partial's first input; x second (unused by the forward)
+  const std::size_t misalign = (reinterpret_cast<std::uintptr_t>(out) / sizeof(float)) % N;
+  std::size_t i = misalign ? HWY_MIN(N - misalign, n) : 0;
+  if (i) {
+    Partial(i, out, a, x, [&](auto va, auto vb) HWY_ATTR { return kBackward ? body(va, vb) : body(vb, va); });
+    c = i % channels;
+  }
+  for (; i + N <= n; i += N) {
+    const auto v = kBackward ? body(hn::LoadU(d, dy + i), hn::LoadU(d, x + i)) : body(hn::Zero(d), hn::LoadU(d, x + i));
+    if (stream) hn::Stream(v, d, out + i);
+    else hn::Store(v, d, out + i);
+    c += step;
+    if (c >= channels) c -= channels;
+  }
+  if (i < n) Partial(n - i, out + i, a + i, x + i, [&](auto va, auto vb) HWY_ATTR { return kBackward ? body(va, vb) : body(vb, va); });
+  if (stream) hwy::FlushStream();
+}
+
+void PreluChannelsForward(float* y, const float* x, const float* w_ext, std::size_t n, std::size_t channels,
+                          bool stream) {
+  PreluChannelsLoop<false>(y, nullptr, nullptr, x, w_ext, n, channels, stream);
+}
+
+void PreluChannelsBackward(float* dx, double* acc_ext, const float* dy, const float* x, const float* w_ext,
+                           std::size_t n, std::size_t channels, bool stream) {
+  PreluChannelsLoop<true>(dx, acc_ext, dy, x, w_ext, n, channels, stream);
+}
+
+const char* TargetName() { return hwy::TargetName(HWY_TARGET); }
+std::size_t LaneCount() { return hn::Lanes(DF()); }
+
+}  // namespace actlab::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
+namespace actlab {
+
+HWY_EXPORT(ForwardChunk);
+HWY_EXPORT(BackwardChunk);
+HWY_EXPORT(PreluParamGradChunk);
+HWY_EXPORT(PreluSharedBackwardChunk);
+HWY_EXPORT(PreluChannelsForward);
+HWY_EXPORT(PreluChannelsBackward);
+HWY_EXPORT(TargetName);
+HWY_EXPORT(LaneCount);
+
+namespace {
+// The registry: table names with a vector body. transcendental: exp/erf/tanh inside.
+constexpr VectorKernels registry[] = {
+    {"identity", VectorOp::identity, false, false},   {"sigmoid", VectorOp::sigmoid, true, false},
+    {"tanh", VectorOp::tanh, true, false},             {"relu", VectorOp::relu, false, false},
+    {"leaky_relu", VectorOp::leaky_relu, false, false}, {"prelu", VectorOp::prelu, false, true},
+    {"elu", VectorOp::elu, true, false},               {"selu", VectorOp::selu, true, false},
+    {"celu", VectorOp::celu, true, false},             {"gelu", VectorOp::gelu, true, false},
+    {"silu", VectorOp::silu, true, false},             {"mish", VectorOp::mish, true, false},
+    {"softplus", VectorOp::softplus, true, false},     {"hardsigmoid", VectorOp::hardsigmoid, false, false},
+    {"hardswish", VectorOp::hardswish, false, false},  {"softsign", VectorOp::softsign, false, false},
+    {"rrelu", VectorOp::rrelu, false, false},
+};
+}  // namespace
+
+const VectorKernels* find_vector_kernels(const ActivationInfo& info) {
+  for (const VectorKernels& k : registry)
+    if (std::strcmp(k.name, info.name) == 0) return &k;
+  return nullptr;
+}
+
+void vector_forward(const VectorKernels& k, const ActivationParams& p, float* y, const float* x,
+                    std::size_t n, bool stream) {
+  HWY_DYNAMIC_DISPATCH(ForwardChunk)(static_cast<int>(k.op), p.data(), y, x, n, stream);
+}
+
+void vector_backward(const VectorKernels& k, const ActivationParams& p, float* dx, const float* dy,
+                     const float* x, const float* y, std::size_t n, bool stream) {
+  HWY_DYNAMIC_DISPATCH(BackwardChunk)(static_cast<int>(k.op), p.data(), dx, dy, x, y, n, stream);
+}
+
+double vector_param_grad(const VectorKernels& k, const ActivationParams&, const float* dy, const float* x,
+                         std::size_t n) {
+  (void)k;  // prelu is the only body with a learnable parameter
+  return HWY_DYNAMIC_DISPATCH(PreluParamGradChunk)(dy, x, n);
+}
+
+double vector_prelu_shared_backward(float* dx, const float* dy, const float* x, float weight, std::size_t n,
+                                    bool stream) {
+  return HWY_DYNAMIC_DISPATCH(PreluSharedBackwardChunk)(dx, dy, x, weight, n, stream);
+}
+
+void vector_prelu_forward(float* y, const float* x, const float* weight_ext, std::size_t n, std::size_t channels,
+                          bool stream) {
+  HWY_DYNAMIC_DISPATCH(PreluChannelsForward)(y, x, weight_ext, n, channels, stream);
+}
+
+void vector_prelu_backward(float* dx, double* dweight_ext, const float* dy, const float* x, const float* weight_ext,
+                           std::size_t n, std::size_t channels, bool stream) {
+  HWY_DYNAMIC_DISPATCH(PreluChannelsBackward)(dx, dweight_ext, dy, x, weight_ext, n, channels, stream);
+}
+
+std::string vector_target_name() { return HWY_DYNAMIC_DISPATCH(TargetName)(); }
+std::size_t vector_lanes() { return HWY_DYNAMIC_DISPATCH(LaneCount)(); }
+
+}  // namespace actlab
+#endif  // HWY_ONCE

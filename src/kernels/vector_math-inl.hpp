@@ -1,0 +1,201 @@
+// Vector math for the activation kernels, written once against Highway and compiled per target
+// (included from vector_activations.cpp under hwy/foreach_target.h; hence the toggling guard).
+//
+// Highway 1.0.3's own Exp/Expm1 return garbage above about 177 and Exp(NaN) = 0, and it has no
+// erf; these replace them with range reduction + polynomial (the oneDNN approach):
+//   n = round(x log2 e), r = x - n ln2 (two-constant Cody-Waite, |r| <= ln2/2),
+//   e^r - 1 = r + r^2 P(r), P of degree 4, scaled by 2^n through the exponent bits.
+// The polynomials were fitted for this file (minimax by Lawson's iteration on Chebyshev points,
+// relative weight), then rounded to float. "Measured" bounds: every 13th float of the stated range
+// against double, AVX2 with FMA (the activations' bounds are re-checked on every compiled target
+// by tests/activation_vector_test.cpp).
+// Arguments go through MaxKeepNaN/ClampKeepNaN, so NaN inputs give NaN outputs.
+#if defined(ACTLAB_VECTOR_MATH_INL_H_) == defined(HWY_TARGET_TOGGLE)
+#ifdef ACTLAB_VECTOR_MATH_INL_H_
+#undef ACTLAB_VECTOR_MATH_INL_H_
+#else
+#define ACTLAB_VECTOR_MATH_INL_H_
+#endif
+
+#include "hwy/highway.h"
+
+HWY_BEFORE_NAMESPACE();
+namespace actlab::HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+
+// max(x, lo) and min(max(x, lo), hi), NaN kept. x86's minps/maxps return their second operand
+// when either is NaN, so with x second the NaN passes through; elsewhere an explicit select.
+template <class D, class V = hn::VFromD<D>>
+HWY_INLINE V MaxKeepNaN(D d, V x, float lo) {
+#if HWY_ARCH_X86 && HWY_TARGET != HWY_EMU128 && HWY_TARGET != HWY_SCALAR
+  return hn::Max(hn::Set(d, lo), x);
+#else
+  return hn::IfThenElse(hn::IsNaN(x), x, hn::Max(x, hn::Set(d, lo)));
+#endif
+}
+
+template <class D, class V = hn::VFromD<D>>
+HWY_INLINE V ClampKeepNaN(D d, V x, float lo, float hi) {
+#if HWY_ARCH_X86 && HWY_TARGET != HWY_EMU128 && HWY_TARGET != HWY_SCALAR
+  return hn::Min(hn::Set(d, hi), MaxKeepNaN(d, x, lo));
+#else
+  return hn::IfThenElse(hn::IsNaN(x), x, hn::Min(hn::Max(x, hn::Set(d, lo)), hn::Set(d, hi)));
+#endif
+}
+
+// -|x| in one operation (NaN stays NaN).
+template <class D, class V = hn::VFromD<D>>
+HWY_INLINE V NegAbs(D d, V x) {
+  return hn::Or(x, hn::SignBit(d));
+}
+
+// The shared reduction: returns q = e^r - 1 and scale = 2^(n + kExtra) with e^x = 2^n (1 + q),
+// for x with n + kExtra in [-126, 127]. P's relative error on |r| <= ln2/2 is 1.3e-8 (fit).
+// Adding 1.5 * 2^23 + 127 + kExtra rounds x log2 e to an integer held in the low mantissa bits of
+// t, so that shifting t's bits left by 23 gives the scale's exponent field: no conversions.
+// x_lo (optional) is a small correction to x, added after the exact first reduction step, so that
+// e^(x + x_lo) keeps the accuracy of a two-part argument.
+template <int kExtra, class D, class V = hn::VFromD<D>>
+HWY_INLINE V ExpReduce(D d, V x, V& scale, const V* x_lo = nullptr) {
+  const hn::RebindToSigned<D> di;
+  const V shifter = hn::Set(d, 12582912.0f + float(127 + kExtra));
+  const V t = hn::MulAdd(x, hn::Set(d, 1.44269504088896341f), shifter);
+  const V n = hn::Sub(t, shifter);
+  scale = hn::BitCast(d, hn::ShiftLeft<23>(hn::BitCast(di, t)));
+  V r = hn::NegMulAdd(n, hn::Set(d, 0.693359375f), x);        // ln2_hi: 9 bits, n * ln2_hi exact
+  if (x_lo) r = hn::Add(r, *x_lo);
+  r = hn::NegMulAdd(n, hn::Set(d, -2.12194440e-4f), r);       // ln2 - ln2_hi
+  V p = hn::Set(d, 1.3882516650483012e-3f);
+  p = hn::MulAdd(p, r, hn::Set(d, 8.366547524929047e-3f));
+  p = hn::MulAdd(p, r, hn::Set(d, 4.166720062494278e-2f));
+  p = hn::MulAdd(p, r, hn::Set(d, 0.1666654348373413f));
+  p = hn::MulAdd(p, r, hn::Set(d, 0.4999999701976776f));
+  return hn::MulAdd(hn::Mul(r, r), p, r);
+}
+
+// e^x for x <= 43 (callers guarantee it), with results correct into the denormals: the scale is
+// built as 2^(n+64) and the product multiplied by 2^-64 (exact unless the result is denormal).
+// x <= -104 gives 0 (e^-104 is below half the smallest denormal). NaN -> NaN.
+// Measured: 1.04 ulp over [-87.3, 43]; below (denormal results) 0.75 of a denormal step.
+// kHi <= 43 clamps the argument lower where the caller needs no more.
+template <int kHi = 43, class D, class V = hn::VFromD<D>>
+HWY_INLINE V Exp(D d, V x) {
+  static_assert(kHi <= 43);
+  x = ClampKeepNaN(d, x, -104.0f, float(kHi));
+  V scale;
+  const V q = ExpReduce<64>(d, x, scale);
+  return hn::Mul(hn::MulAdd(scale, q, scale), hn::Set(d, 5.42101086242752217e-20f));  // 2^-64
+}
+
+// The same for x <= 0 (one clamp less); lanes with x > 0 give unspecified values.
+template <class D, class V = hn::VFromD<D>>
+HWY_INLINE V ExpNonPositive(D d, V x) {
+  x = MaxKeepNaN(d, x, -104.0f);
+  V scale;
+  const V q = ExpReduce<64>(d, x, scale);
+  return hn::Mul(hn::MulAdd(scale, q, scale), hn::Set(d, 5.42101086242752217e-20f));
+}
+
+// e^x - 1 for x <= 0: 2^n q + (2^n - 1), exact when n = 0, and -1 below x = -87. Lanes with
+// x > 0 give unspecified values (callers select them away).
+// Measured: 0.94 ulp over [-87, 0]. NaN -> NaN.
+template <class D, class V = hn::VFromD<D>>
+HWY_INLINE V Expm1NonPositive(D d, V x) {
+  x = MaxKeepNaN(d, x, -87.0f);
+  V scale;
+  const V q = ExpReduce<0>(d, x, scale);
+  return hn::MulAdd(scale, q, hn::Sub(scale, hn::Set(d, 1.0f)));
+}
+
+// sigmoid(x) and 1 - sigmoid(x) = sigmoid(-x), both without cancellation: with e = exp(-|x|) <= 1
+// and r = 1/(1 + e), they are r and e r in the order given by the sign of x.
+// Measured: 2.3 ulp (s) and 2.7 ulp (1 - s) over [-88, 88]. NaN -> NaN.
+template <class D, class V = hn::VFromD<D>>
+struct SigmoidPair {
+  V s, c;  // sigmoid(x), 1 - sigmoid(x)
+  HWY_INLINE SigmoidPair(D d, V x) {
+    const V e = ExpNonPositive(d, NegAbs(d, x));
+    const V r = hn::Div(hn::Set(d, 1.0f), hn::Add(hn::Set(d, 1.0f), e));
+    const V er = hn::Mul(e, r);
+    const auto negative = hn::Lt(x, hn::Zero(d));
+    s = hn::IfThenElse(negative, er, r);
+    c = hn::IfThenElse(negative, r, er);
+  }
+};
+
+// sigmoid(x) alone: one division of (x < 0 ? e : 1) by 1 + e, e = exp(-|x|). Same bound.
+template <class D, class V = hn::VFromD<D>>
+HWY_INLINE V Sigmoid(D d, V x) {
+  const V one = hn::Set(d, 1.0f);
+  const V e = ExpNonPositive(d, NegAbs(d, x));
+  return hn::Div(hn::IfThenElse(hn::Lt(x, hn::Zero(d)), e, one), hn::Add(one, e));
+}
+
+// log(1 + t) for t in [0, 1] as t R(t), R of degree 9 (fit's relative error 4.7e-9): no range
+// reduction, no division. Measured: 1.45 ulp over [0, 1].
+template <class D, class V = hn::VFromD<D>>
+HWY_INLINE V Log1pUnit(D d, V t) {
+  V p = hn::Set(d, -3.2440233044326305e-3f);
+  p = hn::MulAdd(p, t, hn::Set(d, 1.9851453602313995e-2f));
+  p = hn::MulAdd(p, t, hn::Set(d, -5.695951730012894e-2f));
+  p = hn::MulAdd(p, t, hn::Set(d, 0.10603653639554977f));
+  p = hn::MulAdd(p, t, hn::Set(d, -0.15305592119693756f));
+  p = hn::MulAdd(p, t, hn::Set(d, 0.1967593878507614f));
+  p = hn::MulAdd(p, t, hn::Set(d, -0.24954134225845337f));
+  p = hn::MulAdd(p, t, hn::Set(d, 0.3332996368408203f));
+  p = hn::MulAdd(p, t, hn::Set(d, -0.4999990165233612f));
+  return hn::MulAdd(hn::Mul(p, t), t, t);
+}
+
+// The standard normal's lower tail Phi(-a) = erfc(a/sqrt2)/2 for a = |x|, with bounded relative
+// error, and the density's exponential (phi(x) = E / sqrt(2 pi), E = exp(-x^2/2)):
+//   Phi(-a) = E G(t), t = 4/(4 + a), G a degree-9 polynomial (fit's relative error 1.2e-8 for
+//   a in [0, 13.3]; beyond, E underflows).
+// -x^2/2 enters the exponential as two parts hi + lo (lo the exact rounding error of hi), so that E
+// keeps its relative accuracy in the far tail. E is held as E 2^64 (`e_scaled`) and G's
+// coefficients carry the 2^-64, so that the one rounding of E G is correct into the denormals.
+// Measured: Phi(-a) 7.3 ulp over [0, 13.2] (the worst near a = 0), E 1.2 ulp. NaN -> NaN.
+template <class D, class V = hn::VFromD<D>>
+struct GaussTail {
+  static constexpr float kUnscale = 5.42101086242752217e-20f;  // 2^-64
+  V tail, e_scaled;  // Phi(-|x|), exp(-x^2/2) 2^64
+  HWY_INLINE GaussTail(D d, V x) {
+    const V a = ClampKeepNaN(d, hn::Abs(x), 0.0f, 15.0f);  // E = 0 from 14.5 on
+    const V ah = hn::Mul(a, hn::Set(d, -0.5f));             // exact
+    const V hi = hn::Mul(ah, a);
+#if HWY_NATIVE_FMA
+    const V lo = hn::MulSub(ah, a, hi);  // ah a - hi, exactly
+#else
+    // Dekker's exact product where there is no FMA: a_hi keeps a's top 12 bits.
+    const hn::RebindToUnsigned<D> du;
+    const V a_hi = hn::And(a, hn::BitCast(d, hn::Set(du, 0xFFFFF000u)));
+    const V a_lo = hn::Sub(a, a_hi);
+    const V ah_hi = hn::Mul(a_hi, hn::Set(d, -0.5f)), ah_lo = hn::Mul(a_lo, hn::Set(d, -0.5f));
+    V lo = hn::Sub(hn::Mul(ah_hi, a_hi), hi);
+    lo = hn::Add(lo, hn::Mul(hn::Add(ah_hi, ah_hi), a_lo));
+    lo = hn::Add(lo, hn::Mul(ah_lo, a_lo));
+#endif
+    V scale;  // hi >= -112.5: 2^(n+64) stays normal, no clamp needed
+    const V q = ExpReduce<64>(d, hi, scale, &lo);
+    e_scaled = hn::MulAdd(scale, q, scale);
+    const V four = hn::Set(d, 4.0f);
+    const V t = hn::Div(four, hn::Add(four, a));
+    const auto c = [&](float v) { return hn::Set(d, v * kUnscale); };
+    V g = c(3.469187766313553e-2f);
+    g = hn::MulAdd(g, t, c(-0.20020657777786255f));
+    g = hn::MulAdd(g, t, c(0.40444713830947876f));
+    g = hn::MulAdd(g, t, c(-0.3460496664047241f));
+    g = hn::MulAdd(g, t, c(0.3149614632129669f));
+    g = hn::MulAdd(g, t, c(-2.6029931381344795e-2f));
+    g = hn::MulAdd(g, t, c(0.12353552877902985f));
+    g = hn::MulAdd(g, t, c(9.439316391944885e-2f));
+    g = hn::MulAdd(g, t, c(0.10028135776519775f));
+    g = hn::MulAdd(g, t, c(-2.4361910618608817e-5f));
+    tail = hn::Mul(e_scaled, g);
+  }
+};
+
+}  // namespace actlab::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#endif  // ACTLAB_VECTOR_MATH_INL_H_

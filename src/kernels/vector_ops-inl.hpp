@@ -1,0 +1,262 @@
+// One Highway body per activation: Fwd(d, x) = f(x) and Bwd(d, dy, in) = dy * f'(.), where `in`
+// is y = f(x) when kFromY, else x. Each mirrors its scalar entry in activation_table.cpp (the
+// specification), with the same comparisons so that NaN, the kinks and +-inf go the same way.
+//
+// Bounds, tested in tests/activation_vector_test.cpp on every compiled instruction set against the
+// double reference at the same float inputs (and, for from-y bodies, the same float y):
+// "exact" = bitwise equal to the float reference; "k ulp" = |actual - expected| <= k ulp(expected)
+// + 2^-126; "+ A abs" adds A |dy| where f' is a sum of terms that cancel. [m] is the worst measured
+// fraction of the bound on AVX3 over the test's special values and 520K-point sweeps.
+#if defined(ACTLAB_VECTOR_OPS_INL_H_) == defined(HWY_TARGET_TOGGLE)
+#ifdef ACTLAB_VECTOR_OPS_INL_H_
+#undef ACTLAB_VECTOR_OPS_INL_H_
+#else
+#define ACTLAB_VECTOR_OPS_INL_H_
+#endif
+
+#include "kernels/vector_math-inl.hpp"
+
+HWY_BEFORE_NAMESPACE();
+namespace actlab::HWY_NAMESPACE {
+
+#define ACTLAB_FWD template <class D, class V> HWY_INLINE V Fwd(D d, V x) const
+#define ACTLAB_BWD template <class D, class V> HWY_INLINE V Bwd(D d, V dy, V in) const
+
+inline float f32(double v) { return static_cast<float>(v); }
+
+// identity: exact.
+struct IdentityOp {
+  static constexpr bool kFromY = false;
+  ACTLAB_FWD { (void)d; return x; }
+  ACTLAB_BWD { (void)d, (void)in; return dy; }
+};
+
+// sigmoid: forward 3 ulp [0.75]; backward dy * y (1 - y) from y: exact.
+struct SigmoidOp {
+  static constexpr bool kFromY = true;
+  ACTLAB_FWD { return Sigmoid(d, x); }
+  ACTLAB_BWD { return hn::Mul(dy, hn::Mul(in, hn::Sub(hn::Set(d, 1.0f), in))); }
+};
+
+// tanh(|x|) = -u / (2 + u), u = expm1(-2|x|): no cancellation near 0. Forward 3 ulp [0.83];
+// backward dy (1 - y^2) from y: exact.
+struct TanhOp {
+  static constexpr bool kFromY = true;
+  ACTLAB_FWD {
+    const V u = Expm1NonPositive(d, hn::Mul(hn::Set(d, 2.0f), NegAbs(d, x)));
+    return hn::CopySignToAbs(hn::Div(hn::Neg(u), hn::Add(hn::Set(d, 2.0f), u)), x);
+  }
+  ACTLAB_BWD { return hn::Mul(dy, hn::Sub(hn::Set(d, 1.0f), hn::Mul(in, in))); }
+};
+
+// relu: exact (backward from y: y > 0 exactly where x > 0).
+struct ReluOp {
+  static constexpr bool kFromY = true;
+  ACTLAB_FWD { return hn::IfThenZeroElse(hn::Lt(x, hn::Zero(d)), x); }
+  ACTLAB_BWD { return hn::Mul(dy, hn::IfThenElseZero(hn::Gt(in, hn::Zero(d)), hn::Set(d, 1.0f))); }
+};
+
+// leaky_relu, prelu (shared slope) and rrelu in evaluation (slope (lower + upper)/2): exact.
+// rrelu's forward keeps x at x = -0 (x >= 0), the others take slope * x (x > 0).
+template <bool kKeepAtZero>
+struct SlopeOp {
+  static constexpr bool kFromY = false;
+  float slope;
+  ACTLAB_FWD {
+    const auto keep = kKeepAtZero ? hn::Ge(x, hn::Zero(d)) : hn::Gt(x, hn::Zero(d));
+    return hn::IfThenElse(keep, x, hn::Mul(x, hn::Set(d, slope)));
+  }
+  ACTLAB_BWD { return hn::Mul(dy, hn::IfThenElse(hn::Gt(in, hn::Zero(d)), hn::Set(d, 1.0f), hn::Set(d, slope))); }
+};
+
+// elu: x > 0 ? x : alpha expm1(x). Forward 2 ulp [0.45]. Backward from y for alpha >= 0 (y > 0
+// exactly where x > 0): dy (y + alpha), 2 ulp + |alpha| 2^-24 abs [0.71] (y's rounding, where
+// y + alpha cancels: there alpha e^x is tiny); from x for alpha < 0: alpha e^x, 2 ulp [0.85].
+template <bool kY>
+struct EluOp {
+  static constexpr bool kFromY = kY;
+  float alpha;
+  ACTLAB_FWD {
+    const V em1 = hn::Mul(hn::Set(d, alpha), Expm1NonPositive(d, x));
+    return hn::IfThenElse(hn::Lt(x, hn::Zero(d)), em1, x);
+  }
+  ACTLAB_BWD {
+    const V a = hn::Set(d, alpha), one = hn::Set(d, 1.0f);
+    if constexpr (kY) return hn::Mul(dy, hn::IfThenElse(hn::Gt(in, hn::Zero(d)), one, hn::Add(in, a)));
+    else return hn::Mul(dy, hn::IfThenElse(hn::Gt(in, hn::Zero(d)), one, hn::Mul(a, Exp(d, in))));
+  }
+};
+
+// selu: scale (x > 0 ? x : alpha expm1(x)), PyTorch's constants rounded to float as in the table.
+// Forward 3 ulp [0.66]; backward (from x) scale alpha e^x: 3 ulp [0.81].
+struct SeluOp {
+  static constexpr bool kFromY = false;
+  ACTLAB_FWD {
+    const V em1 = hn::Mul(hn::Set(d, f32(1.6732632423543772848)), Expm1NonPositive(d, x));
+    return hn::Mul(hn::Set(d, f32(1.0507009873554804934)), hn::IfThenElse(hn::Lt(x, hn::Zero(d)), em1, x));
+  }
+  ACTLAB_BWD {
+    const V tail = hn::Mul(hn::Set(d, f32(1.0507009873554804934 * 1.6732632423543772848)),
+                           Exp(d, in));
+    return hn::Mul(dy, hn::IfThenElse(hn::Gt(in, hn::Zero(d)), hn::Set(d, f32(1.0507009873554804934)), tail));
+  }
+};
+
+// celu: x > 0 ? x : alpha expm1(x / alpha); backward (from x) e^(x / alpha). 2 ulp each [0.86],
+// + 2 ulp per unit of |x / alpha| when alpha is not a power of two (alpha and x / alpha are
+// rounded in float, as in the table) [0.82 for alpha = 0.3].
+struct CeluOp {
+  static constexpr bool kFromY = false;
+  float alpha;
+  ACTLAB_FWD {
+    const V a = hn::Set(d, alpha);
+    const V em1 = hn::Mul(a, Expm1NonPositive(d, hn::Div(x, a)));
+    return hn::IfThenElse(hn::Lt(x, hn::Zero(d)), em1, x);
+  }
+  ACTLAB_BWD {
+    const V e = Exp(d, hn::Div(in, hn::Set(d, alpha)));
+    return hn::Mul(dy, hn::IfThenElse(hn::Gt(in, hn::Zero(d)), hn::Set(d, 1.0f), e));
+  }
+};
+
+// gelu, exact: x Phi(x), Phi(x) = tail for x < 0, 1 - tail otherwise (GaussTail): forward 9 ulp
+// [0.76], relative also in the negative tail. Backward Phi(x) + x phi(x), from x: 9 ulp + 9 2^-24
+// abs [0.25] (the two terms cancel near x = -0.75, where gelu' = 0).
+struct GeluErfOp {
+  static constexpr bool kFromY = false;
+  template <class D, class V>
+  HWY_INLINE V Cdf(D d, V x, const GaussTail<D>& g) const {
+    return hn::IfThenElse(hn::Lt(x, hn::Zero(d)), g.tail, hn::Sub(hn::Set(d, 1.0f), g.tail));
+  }
+  ACTLAB_FWD { return hn::Mul(x, Cdf(d, x, GaussTail<D>(d, x))); }
+  ACTLAB_BWD {
+    const GaussTail<D> g(d, in);
+    const V pdf = hn::Mul(g.e_scaled, hn::Set(d, 0.398942280401432678f * GaussTail<D>::kUnscale));  // 1/sqrt(2 pi)
+    return hn::Mul(dy, hn::MulAdd(in, pdf, Cdf(d, in, g)));
+  }
+};
+
+// gelu, approximate=tanh: x sigmoid(2u), 2u = x (2k + 2kc x^2), k = sqrt(2/pi), c = 0.044715 (the
+// table's x/2 (1 + tanh(u))). Forward 4 ulp + 3 ulp per unit of |2u| [0.63] (2u is rounded in
+// float, as in the table, and e^-|2u| amplifies that). Backward s (1 + x (1 - s) 2k (1 + 3c x^2)):
+// the same + 4 2^-24 abs [0.29] (the terms cancel near x = -0.75); 1 or 0 beyond |x| > 20 as the
+// table.
+struct GeluTanhOp {
+  static constexpr bool kFromY = false;
+  static constexpr float k2 = 2.0f * 0.797884560802865356f, c = 0.044715f;
+  ACTLAB_FWD {
+    const V two_u = hn::Mul(x, hn::MulAdd(hn::Set(d, k2 * c), hn::Mul(x, x), hn::Set(d, k2)));
+    return hn::Mul(x, Sigmoid(d, two_u));
+  }
+  ACTLAB_BWD {
+    const V x2 = hn::Mul(in, in);
+    const SigmoidPair<D> sp(d, hn::Mul(in, hn::MulAdd(hn::Set(d, k2 * c), x2, hn::Set(d, k2))));
+    const V dudx = hn::MulAdd(hn::Set(d, 3.0f * k2 * c), x2, hn::Set(d, k2));  // d(2u)/dx
+    const V grad = hn::Mul(sp.s, hn::MulAdd(hn::Mul(in, sp.c), dudx, hn::Set(d, 1.0f)));
+    const V limit = hn::IfThenElseZero(hn::Gt(in, hn::Zero(d)), hn::Set(d, 1.0f));
+    return hn::Mul(dy, hn::IfThenElse(hn::Gt(hn::Abs(in), hn::Set(d, 20.0f)), limit, grad));
+  }
+};
+
+// silu: x sigmoid(x), 4 ulp [0.74]; backward s (1 + x (1 - s)): 4 ulp + 4 2^-24 abs [0.46]
+// (cancellation near x = -1.28, where silu' = 0).
+struct SiluOp {
+  static constexpr bool kFromY = false;
+  ACTLAB_FWD { return hn::Mul(x, Sigmoid(d, x)); }
+  ACTLAB_BWD {
+    const SigmoidPair<D> sp(d, in);
+    return hn::Mul(dy, hn::Mul(sp.s, hn::MulAdd(in, sp.c, hn::Set(d, 1.0f))));
+  }
+};
+
+// mish: x tanh(softplus(x)), with tanh(log(1 + e)) = n / (n + 2), n = e (e + 2), e = e^x taken
+// at min(x, 20) (beyond, t rounds to 1). Forward 5 ulp [0.79]. Backward t + x sigmoid(x) (1 - t^2)
+// with 1 - t = 2 / (n + 2) (no cancellation) and one division for both quotients: 5 ulp + 5 2^-24
+// abs [0.39] (cancellation near x = -1.19, where mish' = 0).
+struct MishOp {
+  static constexpr bool kFromY = false;
+  ACTLAB_FWD {
+    const V e = Exp<20>(d, x);
+    const V n = hn::Mul(e, hn::Add(e, hn::Set(d, 2.0f)));
+    return hn::Mul(x, hn::Div(n, hn::Add(n, hn::Set(d, 2.0f))));
+  }
+  ACTLAB_BWD {
+    const V one = hn::Set(d, 1.0f), two = hn::Set(d, 2.0f);
+    const V e = Exp<20>(d, in);
+    const V n = hn::Mul(e, hn::Add(e, two));
+    const V np2 = hn::Add(n, two), ep1 = hn::Add(e, one);
+    const V r = hn::Div(one, hn::Mul(np2, ep1));  // 1 / ((n + 2)(1 + e))
+    const V q = hn::Mul(r, ep1);                  // 1 / (n + 2)
+    const V t = hn::Mul(n, q);
+    const V sig = hn::Mul(hn::Mul(e, np2), r);    // e / (1 + e)
+    // 1 - t^2 = 2q (1 + t); exactly 0 beyond x = 20, as in the table where t rounds to 1.
+    const V omt2 = hn::IfThenZeroElse(hn::Gt(in, hn::Set(d, 20.0f)), hn::Mul(hn::Add(q, q), hn::Add(one, t)));
+    return hn::Mul(dy, hn::MulAdd(hn::Mul(in, sig), omt2, t));
+  }
+};
+
+// softplus: beta x > threshold ? x : (max(bx, 0) + log1p(e^-|bx|)) / beta. Forward 3 ulp [0.58];
+// backward (from x) sigmoid(bx), 4 ulp [0.78]; 1 above the threshold. kUnitBeta: beta = 1 (the default)
+// without the multiplication and division, which are exact then.
+template <bool kUnitBeta>
+struct SoftplusOp {
+  static constexpr bool kFromY = false;
+  float beta, threshold;
+  template <class D, class V>
+  HWY_INLINE V Scaled(D d, V x) const { return kUnitBeta ? x : hn::Mul(hn::Set(d, beta), x); }
+  ACTLAB_FWD {
+    const V bx = Scaled(d, x);
+    const V l = Log1pUnit(d, ExpNonPositive(d, NegAbs(d, bx)));
+    V sp = hn::Add(hn::IfThenZeroElse(hn::Lt(bx, hn::Zero(d)), bx), l);
+    if (!kUnitBeta) sp = hn::Div(sp, hn::Set(d, beta));
+    return hn::IfThenElse(hn::Gt(bx, hn::Set(d, threshold)), x, sp);
+  }
+  ACTLAB_BWD {
+    const V bx = Scaled(d, in);
+    return hn::Mul(dy, hn::IfThenElse(hn::Gt(bx, hn::Set(d, threshold)), hn::Set(d, 1.0f), Sigmoid(d, bx)));
+  }
+};
+
+// hardsigmoid, hardswish, softsign: exact (the same divisions as the table).
+struct HardsigmoidOp {
+  static constexpr bool kFromY = false;
+  ACTLAB_FWD {
+    const V mid = hn::Add(hn::Div(x, hn::Set(d, 6.0f)), hn::Set(d, 0.5f));
+    const V r = hn::IfThenElse(hn::Ge(x, hn::Set(d, 3.0f)), hn::Set(d, 1.0f), mid);
+    return hn::IfThenZeroElse(hn::Le(x, hn::Set(d, -3.0f)), r);
+  }
+  ACTLAB_BWD {
+    const auto inside = hn::And(hn::Gt(in, hn::Set(d, -3.0f)), hn::Lt(in, hn::Set(d, 3.0f)));
+    return hn::Mul(dy, hn::IfThenElseZero(inside, hn::Set(d, 1.0f / 6.0f)));
+  }
+};
+
+struct HardswishOp {
+  static constexpr bool kFromY = false;
+  ACTLAB_FWD {
+    const V mid = hn::Div(hn::Mul(x, hn::Add(x, hn::Set(d, 3.0f))), hn::Set(d, 6.0f));
+    return hn::IfThenZeroElse(hn::Le(x, hn::Set(d, -3.0f)), hn::IfThenElse(hn::Ge(x, hn::Set(d, 3.0f)), x, mid));
+  }
+  ACTLAB_BWD {
+    const V mid = hn::Add(hn::Div(in, hn::Set(d, 3.0f)), hn::Set(d, 0.5f));
+    const V r = hn::IfThenElse(hn::Le(in, hn::Set(d, 3.0f)), mid, hn::Set(d, 1.0f));
+    return hn::Mul(dy, hn::IfThenZeroElse(hn::Lt(in, hn::Set(d, -3.0f)), r));
+  }
+};
+
+struct SoftsignOp {
+  static constexpr bool kFromY = false;
+  ACTLAB_FWD { return hn::Div(x, hn::Add(hn::Set(d, 1.0f), hn::Abs(x))); }
+  ACTLAB_BWD {
+    const V den = hn::Add(hn::Set(d, 1.0f), hn::Abs(in));
+    return hn::Mul(dy, hn::Div(hn::Div(hn::Set(d, 1.0f), den), den));
+  }
+};
+
+#undef ACTLAB_FWD
+#undef ACTLAB_BWD
+
+}  // namespace actlab::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#endif  // ACTLAB_VECTOR_OPS_INL_H_

@@ -1,0 +1,402 @@
+// The vector (Highway) activation kernels against the scalar reference, which is the specification:
+// every table entry and the non-default parameter sets, over awkward sizes and unaligned starts,
+// special values (+-0, +-inf, NaN, +-large, denormals, kinks and their neighbours) and dense
+// sweeps, on every instruction set this binary was built for and this CPU runs; then the PyTorch
+// float64 oracle through the vector path, thread-count independence, and the reference mode.
+//
+// Bounds are those written next to the bodies in src/kernels/vector_ops-inl.hpp. "Exact" kernels
+// must equal the float reference bit for bit; the others are compared with the double reference
+// at the same float inputs (and, for bodies that read y, the same float y):
+//   |actual - expected| <= ulps * ulp(expected) + abs * |dy|, NaN exactly where NaN is expected,
+//   and an infinity only where the same infinity is expected.
+#include "actlab/activation.hpp"
+#include "actlab/kernels.hpp"
+#include "actlab/prelu.hpp"
+#include "kernels/vector_activations.hpp"
+
+#include <gtest/gtest.h>
+#include <hwy/targets.h>
+#include <nlohmann/json.hpp>
+#include <omp.h>
+
+#include <algorithm>
+#include <bit>
+#include <cfloat>
+#include <cmath>
+#include <cstring>
+#include <fmt/format.h>
+#include <fstream>
+#include <limits>
+#include <random>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace {
+
+using actlab::Activation;
+
+// Restores the kernel mode on scope exit.
+struct ModeGuard {
+  actlab::KernelMode saved = actlab::kernel_mode();
+  explicit ModeGuard(actlab::KernelMode m) { actlab::set_kernel_mode(m); }
+  ~ModeGuard() { actlab::set_kernel_mode(saved); }
+};
+
+struct Bound {
+  double ulps = 0, abs = 0;  // ulps < 0: exact (bitwise equal to the float reference)
+  double per_arg = 0;        // more ulps per unit of |arg(x)|: an exp argument computed in float
+};
+struct KernelBounds {
+  const char* spec;
+  Bound fwd, bwd;
+  double (*arg)(double x) = nullptr;
+};
+// gelu-tanh's exp argument 2u = 2 sqrt(2/pi) (x + 0.044715 x^3), and celu's x / alpha for alpha =
+// 0.3, both computed in float (with float constants) as in the table: each unit of |arg| costs
+// about 2 ulp of relative error in e^arg.
+double gelu_tanh_arg(double x) { return std::fabs(2 * 0.7978845608028654 * (x + 0.044715 * x * x * x)); }
+double celu03_arg(double x) { return std::fabs(x / 0.3); }
+constexpr Bound exact{-1, 0};
+constexpr double tiny = FLT_MIN;  // results near zero: absolute 2^-126
+// One line per spec tested; the numbers are the comments next to the bodies.
+const KernelBounds bounds[] = {
+    {"identity", exact, exact},
+    {"sigmoid", {3, tiny}, exact},
+    {"tanh", {3, tiny}, exact},
+    {"relu", exact, exact},
+    {"leaky_relu", exact, exact},
+    {"leaky_relu:negative_slope=0.2", exact, exact},
+    {"prelu", exact, exact},
+    {"prelu:weight=-0.1", exact, exact},
+    {"elu", {2, tiny}, {2, 0x1p-24}},
+    {"elu:alpha=0.5", {2, tiny}, {2, 0.5 * 0x1p-24}},
+    {"elu:alpha=-0.5", {2, tiny}, {2, tiny}},
+    {"selu", {3, tiny}, {3, tiny}},
+    {"celu", {2, tiny}, {2, tiny}},
+    {"celu:alpha=2", {2, tiny}, {2, tiny}},
+    {"celu:alpha=0.3", {2, tiny, 2}, {2, tiny, 2}, celu03_arg},
+    {"gelu", {9, tiny}, {9, 9 * 0x1p-24}},
+    {"gelu:approximate=tanh", {4, tiny, 3}, {4, 4 * 0x1p-24, 3}, gelu_tanh_arg},
+    {"silu", {4, tiny}, {4, 4 * 0x1p-24}},
+    {"mish", {5, tiny}, {5, 5 * 0x1p-24}},
+    {"softplus", {3, tiny}, {4, tiny}},
+    {"softplus:beta=2,threshold=10", {3, tiny}, {4, tiny}},
+    {"hardsigmoid", exact, exact},
+    {"hardswish", exact, exact},
+    {"softsign", exact, exact},
+    {"rrelu", exact, exact},
+    {"rrelu:lower=0.1,upper=0.3", exact, exact},
+};
+
+double ulp_of(double e) {
+  const double a = std::fabs(e);
+  if (a < FLT_MIN) return 0x1p-149;
+  int ex;
+  std::frexp(a, &ex);
+  return std::ldexp(1.0, ex - 24);
+}
+
+// Worst case of one kernel over a set of inputs.
+struct Check {
+  std::size_t failures = 0;
+  double worst = 0;  // in units of the allowed error
+  std::string worst_text;
+  void add(bool exact_mode, Bound b, double arg, float x, double expected, float actual, float dy, float exact_ref) {
+    double excess;
+    if (exact_mode) {
+      excess = (std::isnan(exact_ref) && std::isnan(actual)) || std::bit_cast<std::uint32_t>(exact_ref) == std::bit_cast<std::uint32_t>(actual) ? 0 : INFINITY;
+      expected = exact_ref;
+    } else {
+      const float ef = static_cast<float>(expected);
+      if (std::isnan(expected) || std::isnan(actual) || std::isinf(ef) || std::isinf(actual))
+        excess = (std::isnan(expected) && std::isnan(actual)) || ef == actual ? 0 : INFINITY;
+      else
+        excess = std::fabs(actual - expected) / ((b.ulps + b.per_arg * arg) * ulp_of(expected) + b.abs * std::fabs(dy));
+    }
+    if (excess > 1) ++failures;
+    if (excess > worst || (excess == INFINITY && failures == 1))
+      worst = excess, worst_text = fmt::format("x = {:.9g}: expected {:.9g}, actual {:.9g}", x, expected, actual);
+  }
+  void expect_ok(const std::string& what) const {
+    EXPECT_EQ(failures, 0u) << what << ": " << failures << " values off; worst (" << worst
+                            << " times the bound) at " << worst_text;
+  }
+};
+
+// Runs the vector kernels on x (with dy) and checks forward and backward against the references.
+void check_values(const Activation& act, const KernelBounds& kb, const std::vector<float>& x,
+                  const std::vector<float>& dy, Check& fwd, Check& bwd) {
+  const std::size_t n = x.size();
+  std::vector<float> y(n), dx(n), y_ref(n), dx_ref(n);
+  std::vector<double> xd(x.begin(), x.end()), yd(n), dyd(dy.begin(), dy.end()), dxd(n);
+  actlab::activation_forward(act, y, x);
+  actlab::activation_backward(act, dx, dy, x, y);
+  act.info->reference_f32.forward(act.params, y_ref, x);
+  act.info->reference_f32.backward(act.params, dx_ref, dy, x, y);
+  act.info->reference_f64.forward(act.params, yd, xd);
+  const std::vector<double> y_in(y.begin(), y.end());  // the float y the backward was given
+  act.info->reference_f64.backward(act.params, dxd, dyd, xd, y_in);
+  for (std::size_t i = 0; i < n; ++i) {
+    const double arg = kb.arg && std::isfinite(x[i]) ? kb.arg(x[i]) : 0.0;
+    fwd.add(kb.fwd.ulps < 0, kb.fwd, arg, x[i], yd[i], y[i], 1.0f, y_ref[i]);
+    bwd.add(kb.bwd.ulps < 0, kb.bwd, arg, x[i], dxd[i], dx[i], dy[i], dx_ref[i]);
+  }
+}
+
+std::vector<float> special_values(const Activation& act) {
+  const float big = FLT_MAX, inf = INFINITY;
+  std::vector<float> v = {0.0f, 1e-45f, 1e-40f, FLT_MIN, 1e-20f, 1e-7f, 1e-3f, 0.1f, 0.5f, 0.75f, 1.0f, 1.19f, 1.28f,
+                          2.0f, 3.0f, 5.0f, 9.0f, 13.2f, 14.0f, 17.0f, 20.0f, 30.0f, 43.0f, 50.0f, 87.0f, 87.3f, 88.0f,
+                          88.8f, 89.0f, 103.9f, 104.0f, 150.0f, 1e3f, 1e4f, 1e10f, 1e13f, 1e15f, 1e20f, 3e38f, big, inf};
+  std::vector<float> kinks;
+  for (double k : act.info->kinks) kinks.push_back(float(k));
+  if (act.name() == "softplus") kinks.push_back(float(act.params[1] / act.params[0]));
+  for (float k : kinks)
+    for (float s : {k, -k}) v.insert(v.end(), {s, std::nextafter(s, -inf), std::nextafter(s, inf)});
+  const std::size_t m = v.size();
+  for (std::size_t i = 0; i < m; ++i) v.push_back(-v[i]);
+  v.push_back(std::numeric_limits<float>::quiet_NaN());
+  return v;
+}
+
+// Dense sweeps: log-spaced magnitudes of both signs, and a fine uniform grid around zero.
+std::vector<float> sweep_values() {
+  std::vector<float> v;
+  for (int i = 0; i <= 60000; ++i) {
+    const float m = float(std::pow(10.0, -40.0 + 79.0 * i / 60000.0));
+    v.push_back(m), v.push_back(-m);
+  }
+  for (int i = -200000; i <= 200000; ++i) v.push_back(float(i) * 1.5e-4f);
+  return v;
+}
+
+std::vector<float> random_dy(std::size_t n, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> u(0.5f, 2.0f);
+  std::vector<float> dy(n);
+  for (float& v : dy) v = (rng() & 1) ? u(rng) : -u(rng);
+  return dy;
+}
+
+// Every built instruction set this CPU runs, best first (the one dispatched normally comes first).
+std::vector<std::int64_t> targets() { return hwy::SupportedAndGeneratedTargets(); }
+
+TEST(ActivationVector, EveryBoundedSpecIsATableEntryAndEveryEntryHasBounds) {
+  for (const actlab::ActivationInfo& info : actlab::activation_table()) {
+    const bool listed = std::any_of(std::begin(bounds), std::end(bounds),
+                                    [&](const KernelBounds& b) { return actlab::parse_activation(b.spec).info == &info; });
+    if (!actlab::find_vector_kernels(info)) continue;  // no vector body: the reference runs
+    EXPECT_TRUE(listed) << info.name << " has a vector body but no bounds in this test";
+  }
+  actlab::ActivationInfo unknown;
+  unknown.name = "not_in_the_registry";
+  EXPECT_EQ(actlab::find_vector_kernels(unknown), nullptr);
+  std::cout << "  vector ISA: " << actlab::vector_isa() << ", " << actlab::vector_lanes() << " float lanes\n";
+}
+
+TEST(ActivationVector, SpecialValuesAndSweepsWithinBoundsOnEveryTarget) {
+  const ModeGuard mode(actlab::KernelMode::vector);
+  const std::vector<float> sweep = sweep_values();
+  const std::vector<std::int64_t> all = targets();
+  for (const std::int64_t target : all) {
+    hwy::SetSupportedTargetsForTest(target);
+    const std::string isa = hwy::TargetName(target);
+    for (const KernelBounds& kb : bounds) {
+      const Activation act = actlab::parse_activation(kb.spec);
+      Check fwd, bwd;
+      for (const std::vector<float>& x : {special_values(act), sweep}) {
+        check_values(act, kb, x, random_dy(x.size(), 7), fwd, bwd);
+      }
+      fwd.expect_ok(fmt::format("{} {} forward", isa, kb.spec));
+      bwd.expect_ok(fmt::format("{} {} backward", isa, kb.spec));
+      if (target == all.front())
+        std::cout << fmt::format("  {:<30} worst/bound forward {:.2f}, backward {:.2f}\n", kb.spec, fwd.worst, bwd.worst);
+    }
+  }
+  hwy::SetSupportedTargetsForTest(0);
+}
+
+// Sizes around the lane count and unaligned starts; the kernels must not touch the guard values.
+TEST(ActivationVector, AwkwardSizesAndUnalignedStarts) {
+  const ModeGuard mode(actlab::KernelMode::vector);
+  const std::size_t lanes = actlab::vector_lanes();
+  const float guard = -12345.0f;
+  std::mt19937 rng(3);
+  std::normal_distribution<float> normal(0.0f, 4.0f);
+  for (const KernelBounds& kb : bounds) {
+    const Activation act = actlab::parse_activation(kb.spec);
+    for (const std::size_t n : {std::size_t(0), std::size_t(1), lanes - 1, lanes, lanes + 1, std::size_t(1000), std::size_t(100003)}) {
+      for (std::size_t offset = 0; offset <= 3; ++offset) {
+        std::vector<float> xs(n + 8), dys(n + 8), ys(n + 8, guard), dxs(n + 8, guard);
+        for (float& v : xs) v = normal(rng);
+        for (float& v : dys) v = normal(rng);
+        const std::span<const float> x(xs.data() + offset, n), dy(dys.data() + offset, n);
+        actlab::activation_forward(act, std::span(ys.data() + offset, n), x);
+        actlab::activation_backward(act, std::span(dxs.data() + offset, n), dy, x, std::span<const float>(ys.data() + offset, n));
+        for (std::size_t i = 0; i < n + 8; ++i) {
+          if (i >= offset && i < offset + n) continue;
+          ASSERT_EQ(ys[i], guard) << kb.spec << " forward wrote outside its span (n " << n << ", offset " << offset << ")";
+          ASSERT_EQ(dxs[i], guard) << kb.spec << " backward wrote outside its span (n " << n << ", offset " << offset << ")";
+        }
+        Check fwd, bwd;
+        check_values(act, kb, std::vector<float>(x.begin(), x.end()), std::vector<float>(dy.begin(), dy.end()), fwd, bwd);
+        fwd.expect_ok(fmt::format("{} forward, n {}, offset {}", kb.spec, n, offset));
+        bwd.expect_ok(fmt::format("{} backward, n {}, offset {}", kb.spec, n, offset));
+      }
+    }
+  }
+}
+
+// Elementwise results and the parameter gradient do not depend on the number of threads.
+TEST(ActivationVector, SameResultsWithOneAndTwoThreads) {
+  const ModeGuard mode(actlab::KernelMode::vector);
+  const int saved = omp_get_max_threads();
+  const std::size_t n = (std::size_t(1) << 20) + 77;
+  std::mt19937 rng(11);
+  std::normal_distribution<float> normal(0.0f, 3.0f);
+  std::vector<float> x(n), dy(n);
+  for (float& v : x) v = normal(rng);
+  for (float& v : dy) v = normal(rng);
+  for (const KernelBounds& kb : bounds) {
+    const Activation act = actlab::parse_activation(kb.spec);
+    std::vector<float> y[2], dx[2];
+    double dw[2] = {0, 0};
+    for (int t = 0; t < 2; ++t) {
+      omp_set_num_threads(t + 1);
+      y[t].resize(n), dx[t].resize(n);
+      actlab::activation_forward(act, y[t], x);
+      actlab::activation_backward(act, dx[t], dy, x, y[t]);
+      if (act.info->learnable) dw[t] = actlab::activation_param_grad(act, dy, x);
+    }
+    EXPECT_TRUE(std::equal(y[0].begin(), y[0].end(), y[1].begin(), [](float a, float b) { return std::bit_cast<std::uint32_t>(a) == std::bit_cast<std::uint32_t>(b); })) << kb.spec;
+    EXPECT_TRUE(std::equal(dx[0].begin(), dx[0].end(), dx[1].begin(), [](float a, float b) { return std::bit_cast<std::uint32_t>(a) == std::bit_cast<std::uint32_t>(b); })) << kb.spec;
+    EXPECT_EQ(std::bit_cast<std::uint64_t>(dw[0]), std::bit_cast<std::uint64_t>(dw[1])) << kb.spec << ": " << dw[0] << " vs " << dw[1];
+  }
+  omp_set_num_threads(saved);
+}
+
+// The shared slope's gradient: sum over x <= 0 of dy * x, against the double-accumulating reference.
+TEST(ActivationVector, PreluParamGradMatchesReference) {
+  const ModeGuard mode(actlab::KernelMode::vector);
+  std::mt19937 rng(5);
+  std::normal_distribution<float> normal(0.0f, 2.0f);
+  for (const std::size_t n : {std::size_t(0), std::size_t(1), std::size_t(15), std::size_t(1000), std::size_t(16385), std::size_t(300007)}) {
+    std::vector<float> x(n), dy(n);
+    for (float& v : x) v = normal(rng);
+    for (float& v : dy) v = normal(rng);
+    double magnitude = 0;
+    for (std::size_t i = 0; i < n; ++i) magnitude += std::fabs(double(dy[i]) * x[i]);
+    const Activation act = actlab::parse_activation("prelu");
+    const double expected = act.info->reference_f32.param_grad(act.params, dy, x);
+    EXPECT_NEAR(actlab::activation_param_grad(act, dy, x), expected, 1e-12 * magnitude + 1e-300) << "n " << n;
+  }
+}
+
+// Equal element for element; otherwise names the first difference.
+testing::AssertionResult same(const std::vector<float>& a, const std::vector<float>& b) {
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (std::bit_cast<std::uint32_t>(a[i]) != std::bit_cast<std::uint32_t>(b[i]))
+      return testing::AssertionFailure() << "first difference at " << i << ": " << a[i] << " vs " << b[i];
+  return testing::AssertionSuccess();
+}
+
+// PReLU over [rows, channels] (shared and per-channel slopes): outputs exactly the reference's,
+// dweight within summation-order rounding, and the same for one and two threads.
+TEST(ActivationVector, PreluChannelsMatchReference) {
+  const int saved = omp_get_max_threads();
+  std::mt19937 rng(8);
+  std::normal_distribution<float> normal(0.0f, 2.0f);
+  std::vector<std::pair<std::size_t, std::size_t>> shapes;  // channels, rows
+  for (const std::size_t channels : {1, 3, 16, 17, 100, 256})
+    for (const std::size_t rows : {1, 5, 1000}) shapes.emplace_back(channels, rows);
+  shapes.emplace_back(256, 16400);  // 4.2M values: stored with non-temporal hints
+  for (const auto& [channels, rows] : shapes) {
+    const std::size_t n = rows * channels;
+    std::vector<float> x(n), dy(n), w(channels);
+    for (float& v : x) v = normal(rng);
+    for (float& v : dy) v = normal(rng);
+    for (float& v : w) v = normal(rng) * 0.1f;
+    for (const std::size_t weights : {std::size_t(1), channels}) {
+      const std::span<const float> ws(w.data(), weights);
+      std::vector<float> y[3], dx[3], dw[3];
+      for (int run = 0; run < 3; ++run) {  // reference, vector with 1 thread, vector with 2
+        const ModeGuard mode(run == 0 ? actlab::KernelMode::reference : actlab::KernelMode::vector);
+        omp_set_num_threads(run == 2 ? 2 : 1);
+        y[run].resize(n), dx[run].resize(n), dw[run].resize(weights);
+        actlab::prelu_forward(y[run], x, ws, channels);
+        actlab::prelu_backward(dx[run], dw[run], dy, x, ws, channels);
+      }
+      const std::string what = fmt::format("{} rows x {} channels, {} weights", rows, channels, weights);
+      EXPECT_TRUE(same(y[0], y[1])) << what << " forward, vector against reference";
+      EXPECT_TRUE(same(dx[0], dx[1])) << what << " backward, vector against reference";
+      EXPECT_TRUE(same(y[1], y[2])) << what << " forward, 1 thread against 2";
+      EXPECT_TRUE(same(dx[1], dx[2])) << what << " backward, 1 thread against 2";
+      EXPECT_EQ(dw[1], dw[2]) << what << ": dweight depends on the thread count";
+      for (std::size_t c = 0; c < weights; ++c) {
+        double magnitude = 0;
+        for (std::size_t i = c; i < n; i += weights) magnitude += std::fabs(double(dy[i]) * x[i]);
+        EXPECT_NEAR(dw[1][c], dw[0][c], 1e-6 * magnitude + 1e-30) << what << ", channel " << c;
+      }
+    }
+  }
+  omp_set_num_threads(saved);
+}
+
+TEST(ActivationVector, ReferenceModeGivesExactlyTheReference) {
+  const ModeGuard mode(actlab::KernelMode::reference);
+  std::vector<float> x = sweep_values();
+  const std::vector<float> dy = random_dy(x.size(), 9);
+  for (const KernelBounds& kb : bounds) {
+    const Activation act = actlab::parse_activation(kb.spec);
+    std::vector<float> y(x.size()), dx(x.size()), y_ref(x.size()), dx_ref(x.size());
+    actlab::activation_forward(act, y, x);
+    actlab::activation_backward(act, dx, dy, x, y);
+    act.info->reference_f32.forward(act.params, y_ref, x);
+    act.info->reference_f32.backward(act.params, dx_ref, dy, x, y);
+    EXPECT_EQ(0, std::memcmp(y.data(), y_ref.data(), y.size() * sizeof(float))) << kb.spec;
+    EXPECT_EQ(0, std::memcmp(dx.data(), dx_ref.data(), dx.size() * sizeof(float))) << kb.spec;
+  }
+}
+
+// tests/data/activation_reference.json (PyTorch 1.13 in float64) through the vector path, with
+// torch.testing.assert_close's float32 tolerance |actual - expected| <= 1e-5 + 1.3e-6 |expected|.
+TEST(ActivationVector, MatchesPyTorchFloat64Oracle) {
+  const ModeGuard mode(actlab::KernelMode::vector);
+  std::ifstream in(std::string(ACTLAB_TEST_DATA_DIR) + "/activation_reference.json");
+  ASSERT_TRUE(in) << "cannot open activation_reference.json";
+  const nlohmann::json data = nlohmann::json::parse(in);
+  const auto number = [](const nlohmann::json& v) {
+    if (v.is_number()) return v.get<double>();
+    const std::string s = v.get<std::string>();
+    return s == "nan" ? double(NAN) : s == "inf" ? double(INFINITY) : -double(INFINITY);
+  };
+  const auto floats = [&](const nlohmann::json& a) {
+    std::vector<float> out;
+    for (const auto& v : a) out.push_back(float(number(v)));
+    return out;
+  };
+  const auto within = [](double a, double e) {
+    if (std::isnan(e) || std::isnan(a)) return std::isnan(e) && std::isnan(a);
+    if (std::isinf(e) || std::isinf(a)) return a == e;
+    return std::fabs(a - e) <= 1e-5 + 1.3e-6 * std::fabs(e);
+  };
+  for (const auto& c : data.at("cases")) {
+    const std::string spec = c.at("spec");
+    const Activation act = actlab::parse_activation(spec);
+    const std::vector<float> x = floats(c.at("x")), dy = floats(c.at("dy")), ye = floats(c.at("y")), dxe = floats(c.at("dx"));
+    std::vector<float> y(x.size()), dx(x.size());
+    actlab::activation_forward(act, y, x);
+    actlab::activation_backward(act, dx, dy, x, y);
+    for (std::size_t i = 0; i < x.size(); ++i) {
+      EXPECT_TRUE(within(y[i], ye[i])) << spec << " forward at x = " << x[i] << ": expected " << ye[i] << ", actual " << y[i];
+      EXPECT_TRUE(within(dx[i], dxe[i])) << spec << " backward at x = " << x[i] << ": expected " << dxe[i] << ", actual " << dx[i];
+    }
+    if (c.contains("dweight")) {
+      const double e = number(c.at("dweight")), a = actlab::activation_param_grad(act, dy, x);
+      EXPECT_TRUE(within(a, e)) << spec << " weight gradient: expected " << e << ", actual " << a;
+    }
+  }
+}
+
+}  // namespace
