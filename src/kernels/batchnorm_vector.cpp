@@ -1,7 +1,9 @@
-// Vector BatchNorm over [rows, features]: lanes run across features (contiguous), the loops run
-// down the rows of one block of features with the per-feature sums in registers, so each kernel is
-// two passes over memory (statistics, then output) and allocates nothing. Feature blocks are
-// independent, so large inputs split them over OpenMP threads with the same result for any count.
+// Vector BatchNorm over [rows, features]: lanes run across features (contiguous), and every pass
+// walks the rows in order, so memory is read as it lies (a walk down one column block would stride
+// by the row length, which for 1024 features maps every row to the same cache set). Per-feature
+// sums live in the output arrays (mean, invstd, dgamma, dbeta) and in one per-thread scratch row,
+// so each kernel is two passes over memory and allocates nothing once warm. Large inputs split the
+// features into contiguous ranges, one per OpenMP thread: the same result for any thread count.
 //
 // Accuracy: sums are of deviations from a per-feature shift k close to the mean (the first row in
 // the forward, the float mean in the backward), which keeps the variance free of cancellation when
@@ -13,6 +15,9 @@
 
 #include "kernels/batchnorm_vector.hpp"
 
+#include <omp.h>
+#include <vector>
+
 HWY_BEFORE_NAMESPACE();
 namespace actlab::HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
@@ -20,8 +25,8 @@ namespace hn = hwy::HWY_NAMESPACE;
 using D = hn::ScalableTag<float>;
 using V = hn::Vec<D>;
 
-// Loads and stores of one block of features: whole vectors, or the first `count` lanes at the end.
-struct Block {
+// A run of features [c, c + count): whole vectors, or a shorter last one (masked).
+struct Lanes {
   D d;
   std::size_t count;
   bool full;
@@ -32,97 +37,149 @@ struct Block {
   }
 };
 
-// Runs body(block, c) for every block of features, in parallel when the work is large enough.
+// Calls body(lanes, c) for every vector of features in [begin, end).
 template <class Body>
-void for_each_block(const BatchNormShape& s, Body&& body) {
+void for_each_vector(std::size_t begin, std::size_t end, Body&& body) {
   const D d;
-  const std::size_t lanes = hn::Lanes(d);
-  const auto blocks = std::ptrdiff_t((s.features + lanes - 1) / lanes);
-  const bool parallel = s.rows * s.features >= parallel_threshold;
-#pragma omp parallel for schedule(static) if (parallel)
-  for (std::ptrdiff_t b = 0; b < blocks; ++b) {
-    const std::size_t c = std::size_t(b) * lanes, count = std::min(lanes, s.features - c);
-    body(Block{d, count, count == lanes}, c);
+  const std::size_t n = hn::Lanes(d);
+  for (std::size_t c = begin; c < end; c += n) {
+    const std::size_t count = std::min(n, end - c);
+    body(Lanes{d, count, count == n}, c);
   }
+}
+
+// Splits the features into contiguous ranges (multiples of 16), one per thread when the work is
+// large. Each feature's arithmetic is the same whatever range it falls in, so the split (and the
+// thread count) does not change any result; whole rows when alone keep the reads contiguous.
+template <class Body>
+void for_feature_ranges(const BatchNormShape& s, Body&& body) {
+  const bool parallel = s.rows * s.features >= parallel_threshold && omp_get_max_threads() > 1;
+  const int parts = parallel ? omp_get_max_threads() : 1;
+  const std::size_t width = ((s.features + std::size_t(parts) - 1) / std::size_t(parts) + 15) / 16 * 16;
+#pragma omp parallel for schedule(static) if (parallel)
+  for (int p = 0; p < parts; ++p) {
+    const std::size_t begin = std::size_t(p) * width;
+    if (begin < s.features) body(begin, std::min(s.features, begin + width));
+  }
+}
+
+// Per-thread scratch of one row of features, grown once.
+float* scratch_row(std::size_t features) {
+  static thread_local std::vector<float> row;
+  if (row.size() < features) row.resize(features);
+  return row.data();
 }
 
 void ForwardTrain(float* y, float* mean, float* invstd, float* running_mean, float* running_var,
                   const float* x, const float* gamma, const float* beta, BatchNormShape s, float eps,
                   float momentum) {
   const std::size_t n = s.rows, f = s.features;
-  for_each_block(s, [&](const Block& blk, std::size_t c) {
-    const D d = blk.d;
-    const V k = blk.load(x + c);
-    V s1 = hn::Zero(d), s2 = hn::Zero(d);
-    for (std::size_t r = 0; r < n; ++r) {
-      const V dev = hn::Sub(blk.load(x + r * f + c), k);
-      s1 = hn::Add(s1, dev);
-      s2 = hn::MulAdd(dev, dev, s2);
-    }
-    const V inv_n = hn::Set(d, 1.0f / float(n));
-    const V mean_d = hn::Mul(s1, inv_n);
-    const V var = hn::Max(hn::NegMulAdd(mean_d, mean_d, hn::Mul(s2, inv_n)), hn::Zero(d));  // biased
-    const V inv = hn::Div(hn::Set(d, 1.0f), hn::Sqrt(hn::Add(var, hn::Set(d, eps))));
-    const V mu = hn::Add(k, mean_d);
-    blk.store(mu, mean + c);
-    blk.store(inv, invstd + c);
-    const V m = hn::Set(d, momentum), keep = hn::Set(d, 1.0f - momentum);
-    const V unbiased = hn::Mul(var, hn::Set(d, float(n) / float(n - 1)));
-    // A feature whose batch holds a NaN or inf keeps its running statistics untouched.
-    const auto finite = hn::And(hn::IsFinite(mu), hn::IsFinite(unbiased));
-    const V rm = blk.load(running_mean + c), rv = blk.load(running_var + c);
-    blk.store(hn::IfThenElse(finite, hn::MulAdd(keep, rm, hn::Mul(m, mu)), rm), running_mean + c);
-    blk.store(hn::IfThenElse(finite, hn::MulAdd(keep, rv, hn::Mul(m, unbiased)), rv), running_var + c);
-    // y = gamma (x - mean) inv + beta = (x - k) scale + (beta - mean_d scale)
-    const V scale = hn::Mul(blk.load(gamma + c), inv);
-    const V shift = hn::NegMulAdd(mean_d, scale, blk.load(beta + c));
+  float* mean_d = scratch_row(f);  // mean - k, kept exact for the output pass
+  for_feature_ranges(s, [&](std::size_t begin, std::size_t end) {
+    // Pass 1: sums of d = x - k and d^2, accumulated in mean and invstd.
+    for_each_vector(begin, end, [&](const Lanes& l, std::size_t c) {
+      l.store(hn::Zero(l.d), mean + c);
+      l.store(hn::Zero(l.d), invstd + c);
+    });
     for (std::size_t r = 0; r < n; ++r)
-      blk.store(hn::MulAdd(hn::Sub(blk.load(x + r * f + c), k), scale, shift), y + r * f + c);
+      for_each_vector(begin, end, [&](const Lanes& l, std::size_t c) {
+        const V dev = hn::Sub(l.load(x + r * f + c), l.load(x + c));
+        l.store(hn::Add(l.load(mean + c), dev), mean + c);
+        l.store(hn::MulAdd(dev, dev, l.load(invstd + c)), invstd + c);
+      });
+    for_each_vector(begin, end, [&](const Lanes& l, std::size_t c) {
+      const D d = l.d;
+      const V inv_n = hn::Set(d, 1.0f / float(n));
+      const V md = hn::Mul(l.load(mean + c), inv_n);
+      const V var = hn::Max(hn::NegMulAdd(md, md, hn::Mul(l.load(invstd + c), inv_n)), hn::Zero(d));  // biased
+      const V mu = hn::Add(l.load(x + c), md);
+      l.store(md, mean_d + c);
+      l.store(mu, mean + c);
+      l.store(hn::Div(hn::Set(d, 1.0f), hn::Sqrt(hn::Add(var, hn::Set(d, eps)))), invstd + c);
+      const V m = hn::Set(d, momentum), keep = hn::Set(d, 1.0f - momentum);
+      const V unbiased = hn::Mul(var, hn::Set(d, float(n) / float(n - 1)));
+      // A feature whose batch holds a NaN or inf keeps its running statistics untouched.
+      const auto finite = hn::And(hn::IsFinite(mu), hn::IsFinite(unbiased));
+      const V rm = l.load(running_mean + c), rv = l.load(running_var + c);
+      l.store(hn::IfThenElse(finite, hn::MulAdd(keep, rm, hn::Mul(m, mu)), rm), running_mean + c);
+      l.store(hn::IfThenElse(finite, hn::MulAdd(keep, rv, hn::Mul(m, unbiased)), rv), running_var + c);
+    });
+    // Pass 2: y = gamma (x - mean) inv + beta = ((x - k) - mean_d) scale + beta. Row 0 last: it is
+    // the shift k, and y may alias x.
+    for (std::size_t step = 1; step <= n; ++step) {
+      const std::size_t r = step % n;
+      for_each_vector(begin, end, [&](const Lanes& l, std::size_t c) {
+        const V scale = hn::Mul(l.load(gamma + c), l.load(invstd + c));
+        const V dev = hn::Sub(hn::Sub(l.load(x + r * f + c), l.load(x + c)), l.load(mean_d + c));
+        l.store(hn::MulAdd(dev, scale, l.load(beta + c)), y + r * f + c);
+      });
+    }
   });
 }
 
 void ForwardEval(float* y, const float* x, const float* gamma, const float* beta, const float* running_mean,
                  const float* running_var, BatchNormShape s, float eps) {
   const std::size_t f = s.features;
-  for_each_block(s, [&](const Block& blk, std::size_t c) {
-    const D d = blk.d;
-    const V inv = hn::Div(hn::Set(d, 1.0f), hn::Sqrt(hn::Add(blk.load(running_var + c), hn::Set(d, eps))));
-    const V scale = hn::Mul(blk.load(gamma + c), inv);
-    const V mu = blk.load(running_mean + c);
-    const V b = blk.load(beta + c);
+  float* scale = scratch_row(f);
+  for_feature_ranges(s, [&](std::size_t begin, std::size_t end) {
+    for_each_vector(begin, end, [&](const Lanes& l, std::size_t c) {
+      const V inv = hn::Div(hn::Set(l.d, 1.0f), hn::Sqrt(hn::Add(l.load(running_var + c), hn::Set(l.d, eps))));
+      l.store(hn::Mul(l.load(gamma + c), inv), scale + c);
+    });
     for (std::size_t r = 0; r < s.rows; ++r)
-      blk.store(hn::MulAdd(hn::Sub(blk.load(x + r * f + c), mu), scale, b), y + r * f + c);
+      for_each_vector(begin, end, [&](const Lanes& l, std::size_t c) {
+        const V dev = hn::Sub(l.load(x + r * f + c), l.load(running_mean + c));
+        l.store(hn::MulAdd(dev, l.load(scale + c), l.load(beta + c)), y + r * f + c);
+      });
   });
 }
 
 void Backward(float* dx, float* dgamma, float* dbeta, const float* dy, const float* x, const float* gamma,
               const float* mean, const float* invstd, BatchNormShape s) {
   const std::size_t n = s.rows, f = s.features;
-  for_each_block(s, [&](const Block& blk, std::size_t c) {
-    const D d = blk.d;
-    const V k = blk.load(mean + c), inv = blk.load(invstd + c);
-    V sum_dy = hn::Zero(d), sum_dy_dev = hn::Zero(d), sum_dev = hn::Zero(d);
-    for (std::size_t r = 0; r < n; ++r) {
-      const V g = blk.load(dy + r * f + c), dev = hn::Sub(blk.load(x + r * f + c), k);
-      sum_dy = hn::Add(sum_dy, g);
-      sum_dy_dev = hn::MulAdd(g, dev, sum_dy_dev);
-      sum_dev = hn::Add(sum_dev, dev);
-    }
-    const V inv_n = hn::Set(d, 1.0f / float(n));
-    const V mean_d = hn::Mul(sum_dev, inv_n);  // the float mean's own rounding error, recovered
-    const V dg = hn::Mul(hn::NegMulAdd(mean_d, sum_dy, sum_dy_dev), inv);  // sum dy * xhat
-    blk.store(dg, dgamma + c);
-    blk.store(sum_dy, dbeta + c);
+  float* const sum_dev = scratch_row(4 * f);
+  float* const coef_a = sum_dev + f;
+  float* const coef_b = coef_a + f;
+  float* const coef_c = coef_b + f;
+  for_feature_ranges(s, [&](std::size_t begin, std::size_t end) {
+    // Pass 1: sums of dy, dy (x - k) and (x - k), with k the float mean, in dbeta, dgamma, sum_dev.
+    for_each_vector(begin, end, [&](const Lanes& l, std::size_t c) {
+      l.store(hn::Zero(l.d), dbeta + c);
+      l.store(hn::Zero(l.d), dgamma + c);
+      l.store(hn::Zero(l.d), sum_dev + c);
+    });
+    for (std::size_t r = 0; r < n; ++r)
+      for_each_vector(begin, end, [&](const Lanes& l, std::size_t c) {
+        const V g = l.load(dy + r * f + c), dev = hn::Sub(l.load(x + r * f + c), l.load(mean + c));
+        l.store(hn::Add(l.load(dbeta + c), g), dbeta + c);
+        l.store(hn::MulAdd(g, dev, l.load(dgamma + c)), dgamma + c);
+        l.store(hn::Add(l.load(sum_dev + c), dev), sum_dev + c);
+      });
+    for_each_vector(begin, end, [&](const Lanes& l, std::size_t c) {
+      const V inv_n = hn::Set(l.d, 1.0f / float(n));
+      const V md = hn::Mul(l.load(sum_dev + c), inv_n);  // the float mean's own rounding error, recovered
+      l.store(md, sum_dev + c);
+      // sum dy * xhat = (sum dy (x - k) - mean_d sum dy) inv
+      l.store(hn::Mul(hn::NegMulAdd(md, l.load(dbeta + c), l.load(dgamma + c)), l.load(invstd + c)), dgamma + c);
+    });
     if (!dx) return;
     // dx = gamma inv / n (n dy - dbeta - xhat dgamma), xhat = (x - k - mean_d) inv
-    //    = A dy + B (x - k) + C
-    const V a = hn::Mul(blk.load(gamma + c), inv);
-    const V b = hn::Neg(hn::Mul(hn::Mul(a, inv), hn::Mul(dg, inv_n)));
-    const V cc = hn::NegMulAdd(b, mean_d, hn::Neg(hn::Mul(a, hn::Mul(sum_dy, inv_n))));
-    for (std::size_t r = 0; r < n; ++r) {
-      const V dev = hn::Sub(blk.load(x + r * f + c), k);
-      blk.store(hn::MulAdd(a, blk.load(dy + r * f + c), hn::MulAdd(b, dev, cc)), dx + r * f + c);
-    }
+    //    = A dy + B (x - k) + C, with A, B, C per feature computed once.
+    for_each_vector(begin, end, [&](const Lanes& l, std::size_t c) {
+      const V inv_n = hn::Set(l.d, 1.0f / float(n)), inv = l.load(invstd + c);
+      const V a = hn::Mul(l.load(gamma + c), inv);
+      const V b = hn::Neg(hn::Mul(hn::Mul(a, inv), hn::Mul(l.load(dgamma + c), inv_n)));
+      l.store(a, coef_a + c);
+      l.store(b, coef_b + c);
+      l.store(hn::NegMulAdd(b, l.load(sum_dev + c), hn::Neg(hn::Mul(a, hn::Mul(l.load(dbeta + c), inv_n)))),
+              coef_c + c);
+    });
+    for (std::size_t r = 0; r < n; ++r)
+      for_each_vector(begin, end, [&](const Lanes& l, std::size_t c) {
+        const V dev = hn::Sub(l.load(x + r * f + c), l.load(mean + c));
+        const V rest = hn::MulAdd(l.load(coef_b + c), dev, l.load(coef_c + c));
+        l.store(hn::MulAdd(l.load(coef_a + c), l.load(dy + r * f + c), rest), dx + r * f + c);
+      });
   });
 }
 
