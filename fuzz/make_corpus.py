@@ -154,7 +154,7 @@ def main():
     for i, (w, s) in enumerate(specs):
         put("model_spec", "spec%d.txt" % i, bytes([w]) + s.encode())
     # Regressions: a model of 2^48 weights; values finite as doubles but not as float32.
-    put("model_spec", "regression_huge_model.txt", b"\x03linear(16777216),linear(16777216)")
+    put("model_spec", "regression_huge_model.txt", b"\x00linear(16777216),linear(16777216)")
     put("model_spec", "regression_eps_underflow.txt", b"\x03batchnorm1d(eps=1e-50)")
     put("model_spec", "regression_eps_overflow.txt", b"\x03batchnorm1d(eps=1e300)")
     put("model_spec", "regression_dropout_rounds_to_1.txt", b"\x03dropout(p=0.999999999)")

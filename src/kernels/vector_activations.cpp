@@ -161,7 +161,8 @@ HWY_INLINE void PreluChannelsLoop(float* out, double* acc_ext, const float* dy, 
   const bool two_halves = 2 * H == N;  // not on HWY_SCALAR (one lane)
   std::size_t c = 0;                   // channel of element i
   const auto body = [&](auto vdy, auto vx) HWY_ATTR {
-    const auto keep = hn::Gt(vx, hn::Zero(d)), vw = hn::LoadU(d, w_ext + c);
+    const auto keep = hn::Gt(vx, hn::Zero(d));
+    const auto vw = hn::LoadU(d, w_ext + c);
     if constexpr (!kBackward) {
       return hn::IfThenElse(keep, vx, hn::Mul(vx, vw));
     } else {
