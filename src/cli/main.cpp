@@ -143,6 +143,17 @@ void add_search(CLI::App& app, ExperimentCliOptions& o, Command& command) {
   cmd->callback([c = &command, opts = &o] { *c = [opts] { return run_search(*opts); }; });
 }
 
+// Error messages quote user input; control characters in it are escaped so the message stays one line.
+std::string one_line(const char* message) {
+  std::string out;
+  for (const char* p = message; *p; ++p) {
+    const auto c = static_cast<unsigned char>(*p);
+    if (c < 0x20 || c == 0x7f) out += fmt::format("\\x{:02x}", c);
+    else out += char(c);
+  }
+  return out;
+}
+
 // The --kernels value of whichever subcommand ran (at most one is non-empty).
 std::string kernels_of(const TrainOptions& t, const EvalOptions& e, const PredictOptions& p, const ApplyOptions& a) {
   for (const std::string* k : {&t.kernels, &e.kernels, &p.kernels, &a.kernels})
@@ -188,7 +199,7 @@ int main(int argc, char** argv) {
     return command();
   } catch (const std::exception& e) {
     std::fflush(stdout);
-    fmt::print(stderr, "actlab: error: {}\n", e.what());
+    fmt::print(stderr, "actlab: error: {}\n", one_line(e.what()));
     return 1;
   }
 }
