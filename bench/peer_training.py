@@ -8,7 +8,8 @@ BatchNorm1d, PReLU; Linear, ELU) on Fashion-MNIST with SGD (lr 0.05, momentum 0.
 per step), batch 128, shuffled each epoch, evaluating on the test set after each epoch. For each
 thread count it reports seconds per training epoch (evaluation excluded, as actlab's history.json
 measures it), test accuracy, peak resident memory of the whole process (/usr/bin/time -v), and
-the GEMM-only time of one epoch in PyTorch (the same matrix products, nothing else).
+the GEMM-only time of one epoch in PyTorch (the same matrix products, nothing else). actlab runs
+with --no-diagnostics, like for like (the diagnostics cost is measured separately).
 Needs Debian's python3-torch (importable by /usr/bin/python3 only).
 """
 import argparse
@@ -119,7 +120,7 @@ def main():
                                      "--thread-count", str(threads)])
         t = json.loads(out.strip().splitlines()[-1])
         with tempfile.TemporaryDirectory() as tmp:
-            out, actlab_mb = peak_rss_mb([a.actlab, "train", "--epochs", str(a.epochs), "--threads", str(threads),
+            out, actlab_mb = peak_rss_mb([a.actlab, "train", "--no-diagnostics", "--epochs", str(a.epochs), "--threads", str(threads),
                                           "--out", tmp, "--json"])
             r = json.loads(out.strip().splitlines()[-1])
             with open(os.path.join(tmp, "history.json")) as f:
