@@ -1,6 +1,7 @@
 // actlab train: load data, build the recipe or SPEC, initialize (or resume from a checkpoint),
 // train with progress, save, report. Ctrl-C stops at the next batch boundary with a checkpoint.
 #include "actlab/diagnostics.hpp"
+#include "actlab/experiment.hpp"
 #include "actlab/file_io.hpp"
 #include "actlab/init.hpp"
 #include "actlab/model_io.hpp"
@@ -57,15 +58,6 @@ TrainConfig train_config(const TrainOptions& o) {
   config.loss = o.loss;
   config.seed = o.seed;
   return config;
-}
-
-nlohmann::ordered_json history_json(const std::vector<EpochStats>& history) {
-  auto epochs = nlohmann::ordered_json::array();
-  for (const EpochStats& s : history)
-    epochs.push_back({{"epoch", s.epoch}, {"train_loss", s.train_loss}, {"train_accuracy", s.train_accuracy},
-                      {"test_loss", s.test.loss}, {"test_accuracy", s.test.accuracy}, {"seconds", s.seconds},
-                      {"lr", s.lr}});
-  return epochs;
 }
 
 // What a run needs besides the model and the train config; kept in the checkpoint for --resume.
@@ -221,7 +213,7 @@ int run_train(const TrainOptions& o) {
 
   const std::vector<EpochStats>& history = trainer.history();
   save_model(setup.out_dir, model, scaling);
-  write_file_atomic(setup.out_dir + "/history.json", history_json(history).dump(2) + "\n");
+  write_file_atomic(setup.out_dir + "/history.json", history_json(history));
   std::filesystem::remove(checkpoint);  // the finished model supersedes it
   double seconds = 0.0;
   for (const EpochStats& s : history) seconds += s.seconds;
