@@ -25,16 +25,18 @@ namespace hn = hwy::HWY_NAMESPACE;
 using D = hn::ScalableTag<float>;
 using V = hn::Vec<D>;
 
-// A run of features [c, c + count): whole vectors, or a shorter last one (masked).
-struct Lanes {
+// Whole vectors of features, and the shorter last one (masked). Kernels take either as `auto`,
+// so the loop over whole vectors carries no per-vector branch.
+struct FullLanes {
+  D d;
+  V load(const float* p) const { return hn::LoadU(d, p); }
+  void store(V v, float* p) const { hn::StoreU(v, d, p); }
+};
+struct PartLanes {
   D d;
   std::size_t count;
-  bool full;
-  V load(const float* p) const { return full ? hn::LoadU(d, p) : hn::MaskedLoad(hn::FirstN(d, count), d, p); }
-  void store(V v, float* p) const {
-    if (full) hn::StoreU(v, d, p);
-    else hn::BlendedStore(v, hn::FirstN(d, count), d, p);
-  }
+  V load(const float* p) const { return hn::MaskedLoad(hn::FirstN(d, count), d, p); }
+  void store(V v, float* p) const { hn::BlendedStore(v, hn::FirstN(d, count), d, p); }
 };
 
 // Calls body(lanes, c) for every vector of features in [begin, end).
@@ -42,9 +44,40 @@ template <class Body>
 void for_each_vector(std::size_t begin, std::size_t end, Body&& body) {
   const D d;
   const std::size_t n = hn::Lanes(d);
-  for (std::size_t c = begin; c < end; c += n) {
-    const std::size_t count = std::min(n, end - c);
-    body(Lanes{d, count, count == n}, c);
+  std::size_t c = begin;
+  for (; c + n <= end; c += n) body(FullLanes{d}, c);
+  if (c < end) body(PartLanes{d, end - c}, c);
+}
+
+// Rows go in tiles of a few: per-feature sums and constants stay in registers across a tile, and a
+// tile of rows still reads memory as it lies. Sums keep the row order, so tiling changes no bit.
+constexpr std::size_t row_tile = 4;
+
+// Calls body(lanes, c, r0, r1) for each tile of rows [r0, r1) within [first, last), and in each
+// tile for every vector of features in [begin, end).
+template <class Body>
+void for_each_tile(std::size_t first, std::size_t last, std::size_t begin, std::size_t end, Body&& body) {
+  for (std::size_t r0 = first; r0 < last; r0 += row_tile) {
+    const std::size_t r1 = std::min(last, r0 + row_tile);
+    for_each_vector(begin, end, [&](const auto& l, std::size_t c) { body(l, c, r0, r1); });
+  }
+}
+
+// Stores out row r = compute(r) for each row of a tile, loading a whole tile before storing any of
+// it: an output row stored just before the next input row is loaded sits a multiple of 4 KiB away
+// when rows are 1024 floats long, and the load would wait on a false dependency (4K aliasing).
+template <class Lanes, class Compute>
+void store_tile(const Lanes& l, float* out, std::size_t stride, std::size_t c, std::size_t r0, std::size_t r1,
+                Compute&& compute) {
+  static_assert(row_tile == 4);
+  if (r1 - r0 == row_tile) {
+    const V v0 = compute(r0), v1 = compute(r0 + 1), v2 = compute(r0 + 2), v3 = compute(r0 + 3);
+    l.store(v0, out + r0 * stride + c);
+    l.store(v1, out + (r0 + 1) * stride + c);
+    l.store(v2, out + (r0 + 2) * stride + c);
+    l.store(v3, out + (r0 + 3) * stride + c);
+  } else {
+    for (std::size_t r = r0; r < r1; ++r) l.store(compute(r), out + r * stride + c);
   }
 }
 
@@ -54,9 +87,13 @@ void for_each_vector(std::size_t begin, std::size_t end, Body&& body) {
 template <class Body>
 void for_feature_ranges(const BatchNormShape& s, Body&& body) {
   const bool parallel = s.rows * s.features >= parallel_threshold && omp_get_max_threads() > 1;
-  const int parts = parallel ? omp_get_max_threads() : 1;
+  if (!parallel) {
+    body(std::size_t(0), s.features);
+    return;
+  }
+  const int parts = omp_get_max_threads();
   const std::size_t width = ((s.features + std::size_t(parts) - 1) / std::size_t(parts) + 15) / 16 * 16;
-#pragma omp parallel for schedule(static) if (parallel)
+#pragma omp parallel for schedule(static)
   for (int p = 0; p < parts; ++p) {
     const std::size_t begin = std::size_t(p) * width;
     if (begin < s.features) body(begin, std::min(s.features, begin + width));
@@ -77,17 +114,22 @@ void ForwardTrain(float* y, float* mean, float* invstd, float* running_mean, flo
   float* mean_d = scratch_row(f);  // mean - k, kept exact for the output pass
   for_feature_ranges(s, [&](std::size_t begin, std::size_t end) {
     // Pass 1: sums of d = x - k and d^2, accumulated in mean and invstd.
-    for_each_vector(begin, end, [&](const Lanes& l, std::size_t c) {
+    for_each_vector(begin, end, [&](const auto& l, std::size_t c) {
       l.store(hn::Zero(l.d), mean + c);
       l.store(hn::Zero(l.d), invstd + c);
     });
-    for (std::size_t r = 0; r < n; ++r)
-      for_each_vector(begin, end, [&](const Lanes& l, std::size_t c) {
-        const V dev = hn::Sub(l.load(x + r * f + c), l.load(x + c));
-        l.store(hn::Add(l.load(mean + c), dev), mean + c);
-        l.store(hn::MulAdd(dev, dev, l.load(invstd + c)), invstd + c);
-      });
-    for_each_vector(begin, end, [&](const Lanes& l, std::size_t c) {
+    for_each_tile(0, n, begin, end, [&](const auto& l, std::size_t c, std::size_t r0, std::size_t r1) {
+      const V k = l.load(x + c);
+      V sum = l.load(mean + c), sum_sq = l.load(invstd + c);
+      for (std::size_t r = r0; r < r1; ++r) {
+        const V dev = hn::Sub(l.load(x + r * f + c), k);
+        sum = hn::Add(sum, dev);
+        sum_sq = hn::MulAdd(dev, dev, sum_sq);
+      }
+      l.store(sum, mean + c);
+      l.store(sum_sq, invstd + c);
+    });
+    for_each_vector(begin, end, [&](const auto& l, std::size_t c) {
       const D d = l.d;
       const V inv_n = hn::Set(d, 1.0f / float(n));
       const V md = hn::Mul(l.load(mean + c), inv_n);
@@ -106,14 +148,15 @@ void ForwardTrain(float* y, float* mean, float* invstd, float* running_mean, flo
     });
     // Pass 2: y = gamma (x - mean) inv + beta = ((x - k) - mean_d) scale + beta. Row 0 last: it is
     // the shift k, and y may alias x.
-    for (std::size_t step = 1; step <= n; ++step) {
-      const std::size_t r = step % n;
-      for_each_vector(begin, end, [&](const Lanes& l, std::size_t c) {
-        const V scale = hn::Mul(l.load(gamma + c), l.load(invstd + c));
-        const V dev = hn::Sub(hn::Sub(l.load(x + r * f + c), l.load(x + c)), l.load(mean_d + c));
-        l.store(hn::MulAdd(dev, scale, l.load(beta + c)), y + r * f + c);
+    const auto normalize = [&](const auto& l, std::size_t c, std::size_t r0, std::size_t r1) {
+      const V scale = hn::Mul(l.load(gamma + c), l.load(invstd + c));
+      const V k = l.load(x + c), md = l.load(mean_d + c), b = l.load(beta + c);
+      store_tile(l, y, f, c, r0, r1, [&](std::size_t r) {
+        return hn::MulAdd(hn::Sub(hn::Sub(l.load(x + r * f + c), k), md), scale, b);
       });
-    }
+    };
+    for_each_tile(1, n, begin, end, normalize);
+    for_each_tile(0, 1, begin, end, normalize);
   });
 }
 
@@ -122,15 +165,15 @@ void ForwardEval(float* y, const float* x, const float* gamma, const float* beta
   const std::size_t f = s.features;
   float* scale = scratch_row(f);
   for_feature_ranges(s, [&](std::size_t begin, std::size_t end) {
-    for_each_vector(begin, end, [&](const Lanes& l, std::size_t c) {
+    for_each_vector(begin, end, [&](const auto& l, std::size_t c) {
       const V inv = hn::Div(hn::Set(l.d, 1.0f), hn::Sqrt(hn::Add(l.load(running_var + c), hn::Set(l.d, eps))));
       l.store(hn::Mul(l.load(gamma + c), inv), scale + c);
     });
-    for (std::size_t r = 0; r < s.rows; ++r)
-      for_each_vector(begin, end, [&](const Lanes& l, std::size_t c) {
-        const V dev = hn::Sub(l.load(x + r * f + c), l.load(running_mean + c));
-        l.store(hn::MulAdd(dev, l.load(scale + c), l.load(beta + c)), y + r * f + c);
-      });
+    for_each_tile(0, s.rows, begin, end, [&](const auto& l, std::size_t c, std::size_t r0, std::size_t r1) {
+      const V mu = l.load(running_mean + c), sc = l.load(scale + c), b = l.load(beta + c);
+      store_tile(l, y, f, c, r0, r1,
+                 [&](std::size_t r) { return hn::MulAdd(hn::Sub(l.load(x + r * f + c), mu), sc, b); });
+    });
   });
 }
 
@@ -143,19 +186,25 @@ void Backward(float* dx, float* dgamma, float* dbeta, const float* dy, const flo
   float* const coef_c = coef_b + f;
   for_feature_ranges(s, [&](std::size_t begin, std::size_t end) {
     // Pass 1: sums of dy, dy (x - k) and (x - k), with k the float mean, in dbeta, dgamma, sum_dev.
-    for_each_vector(begin, end, [&](const Lanes& l, std::size_t c) {
+    for_each_vector(begin, end, [&](const auto& l, std::size_t c) {
       l.store(hn::Zero(l.d), dbeta + c);
       l.store(hn::Zero(l.d), dgamma + c);
       l.store(hn::Zero(l.d), sum_dev + c);
     });
-    for (std::size_t r = 0; r < n; ++r)
-      for_each_vector(begin, end, [&](const Lanes& l, std::size_t c) {
-        const V g = l.load(dy + r * f + c), dev = hn::Sub(l.load(x + r * f + c), l.load(mean + c));
-        l.store(hn::Add(l.load(dbeta + c), g), dbeta + c);
-        l.store(hn::MulAdd(g, dev, l.load(dgamma + c)), dgamma + c);
-        l.store(hn::Add(l.load(sum_dev + c), dev), sum_dev + c);
-      });
-    for_each_vector(begin, end, [&](const Lanes& l, std::size_t c) {
+    for_each_tile(0, n, begin, end, [&](const auto& l, std::size_t c, std::size_t r0, std::size_t r1) {
+      const V k = l.load(mean + c);
+      V sum_g = l.load(dbeta + c), sum_gd = l.load(dgamma + c), sum_d = l.load(sum_dev + c);
+      for (std::size_t r = r0; r < r1; ++r) {
+        const V g = l.load(dy + r * f + c), dev = hn::Sub(l.load(x + r * f + c), k);
+        sum_g = hn::Add(sum_g, g);
+        sum_gd = hn::MulAdd(g, dev, sum_gd);
+        sum_d = hn::Add(sum_d, dev);
+      }
+      l.store(sum_g, dbeta + c);
+      l.store(sum_gd, dgamma + c);
+      l.store(sum_d, sum_dev + c);
+    });
+    for_each_vector(begin, end, [&](const auto& l, std::size_t c) {
       const V inv_n = hn::Set(l.d, 1.0f / float(n));
       const V md = hn::Mul(l.load(sum_dev + c), inv_n);  // the float mean's own rounding error, recovered
       l.store(md, sum_dev + c);
@@ -165,7 +214,7 @@ void Backward(float* dx, float* dgamma, float* dbeta, const float* dy, const flo
     if (!dx) return;
     // dx = gamma inv / n (n dy - dbeta - xhat dgamma), xhat = (x - k - mean_d) inv
     //    = A dy + B (x - k) + C, with A, B, C per feature computed once.
-    for_each_vector(begin, end, [&](const Lanes& l, std::size_t c) {
+    for_each_vector(begin, end, [&](const auto& l, std::size_t c) {
       const V inv_n = hn::Set(l.d, 1.0f / float(n)), inv = l.load(invstd + c);
       const V a = hn::Mul(l.load(gamma + c), inv);
       const V b = hn::Neg(hn::Mul(hn::Mul(a, inv), hn::Mul(l.load(dgamma + c), inv_n)));
@@ -174,12 +223,12 @@ void Backward(float* dx, float* dgamma, float* dbeta, const float* dy, const flo
       l.store(hn::NegMulAdd(b, l.load(sum_dev + c), hn::Neg(hn::Mul(a, hn::Mul(l.load(dbeta + c), inv_n)))),
               coef_c + c);
     });
-    for (std::size_t r = 0; r < n; ++r)
-      for_each_vector(begin, end, [&](const Lanes& l, std::size_t c) {
-        const V dev = hn::Sub(l.load(x + r * f + c), l.load(mean + c));
-        const V rest = hn::MulAdd(l.load(coef_b + c), dev, l.load(coef_c + c));
-        l.store(hn::MulAdd(l.load(coef_a + c), l.load(dy + r * f + c), rest), dx + r * f + c);
+    for_each_tile(0, n, begin, end, [&](const auto& l, std::size_t c, std::size_t r0, std::size_t r1) {
+      const V k = l.load(mean + c), a = l.load(coef_a + c), b = l.load(coef_b + c), cc = l.load(coef_c + c);
+      store_tile(l, dx, f, c, r0, r1, [&](std::size_t r) {
+        return hn::MulAdd(a, l.load(dy + r * f + c), hn::MulAdd(b, hn::Sub(l.load(x + r * f + c), k), cc));
       });
+    });
   });
 }
 
