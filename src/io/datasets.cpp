@@ -19,6 +19,8 @@ namespace {
 
 // Separate functions with restrict pointers: the compiler may then vectorize the conversion
 // (a store through float* could otherwise alias the uint8 source).
+constexpr std::size_t gather_prefetch_distance = 4;
+
 template <class T>
 void scale_row(float* __restrict out, const T* __restrict in, std::size_t n, float scale, float shift) {
   for (std::size_t j = 0; j < n; ++j) out[j] = float(in[j]) * scale + shift;
@@ -38,6 +40,17 @@ void Dataset::gather(std::span<const std::size_t> indices, std::span<float> out)
   for (std::size_t k = 0; k < indices.size(); ++k) {
     const std::size_t r = indices[k];
     if (r >= rows) throw std::out_of_range(fmt::format("Dataset::gather: row {} is outside [0, {})", r, rows));
+    // Shuffled rows are far apart, so each one would start with a wait on main memory: fetch the
+    // rows a few ahead while this one is converted.
+    if (k + gather_prefetch_distance < indices.size()) {
+      const std::size_t ahead = indices[k + gather_prefetch_distance];
+      if (ahead < rows) {
+        const char* begin = raw ? reinterpret_cast<const char*>(pixels.data() + ahead * features)
+                                : reinterpret_cast<const char*>(values.data() + ahead * features);
+        const std::size_t bytes = features * (raw ? sizeof(pixels[0]) : sizeof(values[0]));
+        for (std::size_t b = 0; b < bytes; b += 64) __builtin_prefetch(begin + b);
+      }
+    }
     float* o = out.data() + k * features;
     if (raw) scale_row(o, pixels.data() + r * features, features, scale, shift);
     else scale_row(o, values.data() + r * features, features, scale, shift);
