@@ -94,7 +94,7 @@ class Diagnostics {
   std::vector<double> weight_grad_ss_;  // per Linear layer, over sampled steps
   std::size_t samples_ = 0, rows_seen_ = 0;
   bool sample_backward_ = true;  // the first step is sampled
-  std::vector<float> ones_, derivative_;
+  std::vector<float> ones_, derivative_, slopes_;
   std::vector<int> dead_since_;  // first epoch a watched layer crossed the dead warning, or 0
 };
 

@@ -11,9 +11,16 @@ namespace {
 
 double rms(double sum_squares, double count) { return count > 0 ? std::sqrt(sum_squares / count) : 0.0; }
 
+// Sums in eight independent lanes (the compiler vectorizes them): one running sum would wait on
+// every add's latency, and these run over whole weight gradients.
 double sum_squares(std::span<const float> v) {
+  double part[8] = {};
+  std::size_t i = 0;
+  for (; i + 8 <= v.size(); i += 8)
+    for (std::size_t j = 0; j < 8; ++j) part[j] += double(v[i + j]) * double(v[i + j]);
   double s = 0.0;
-  for (float x : v) s += double(x) * x;
+  for (; i < v.size(); ++i) s += double(v[i]) * double(v[i]);
+  for (double p : part) s += p;
   return s;
 }
 
@@ -25,6 +32,19 @@ void update_units(float* __restrict max_input, float* __restrict max_derivative,
                   const float* __restrict x, const float* __restrict derivative, std::size_t units, float threshold) {
   for (std::size_t u = 0; u < units; ++u) {
     const float d = std::fabs(derivative[u]);
+    max_input[u] = x[u] > max_input[u] ? x[u] : max_input[u];
+    max_derivative[u] = d > max_derivative[u] ? d : max_derivative[u];
+    saturated[u] += d < threshold ? 1u : 0u;
+  }
+}
+
+// update_units for PReLU, whose derivative is 1 for x > 0 and the unit's slope otherwise.
+void update_prelu_units(float* __restrict max_input, float* __restrict max_derivative,
+                        std::uint32_t* __restrict saturated, const float* __restrict x,
+                        const float* __restrict slope, std::size_t units, float threshold) {
+  for (std::size_t u = 0; u < units; ++u) {
+    const float below = std::fabs(slope[u]);  // loaded unconditionally: keeps the loop branch-free
+    const float d = x[u] > 0.0f ? 1.0f : below;
     max_input[u] = x[u] > max_input[u] ? x[u] : max_input[u];
     max_derivative[u] = d > max_derivative[u] ? d : max_derivative[u];
     saturated[u] += d < threshold ? 1u : 0u;
@@ -62,17 +82,22 @@ Diagnostics::Diagnostics(Sequential& model, const DiagnosticsOptions& options) :
 void Diagnostics::observe_activation(std::size_t layer, UnitStats& s, bool sample) {
   const std::size_t rows = model_.last_rows(), units = model_.widths()[layer], n = rows * units;
   const std::span<const float> x = model_.layer_input(layer), y = model_.layer_output(layer);
-  derivative_.resize(n);
   if (const auto* a = std::get_if<ActivationLayer>(&model_.layers()[layer])) {
+    derivative_.resize(n);
     if (ones_.size() < n) ones_.assign(n, 1.0f);
     activation_backward(a->act, derivative_, std::span<const float>(ones_.data(), n), x, y);
+    for (std::size_t r = 0; r < rows; ++r)
+      update_units(s.max_input.data(), s.max_derivative.data(), s.saturated.data(), x.data() + r * units,
+                   derivative_.data() + r * units, units, options_.saturation_threshold);
   } else {
+    // PReLU: f'(x) is 1 above zero and the unit's slope below, so no derivative array is needed.
     const auto& w = std::get<PReLU>(model_.layers()[layer]).weight;
-    for (std::size_t i = 0; i < n; ++i) derivative_[i] = x[i] > 0.0f ? 1.0f : w[w.size() == 1 ? 0 : i % units];
+    slopes_.resize(units);
+    for (std::size_t u = 0; u < units; ++u) slopes_[u] = w[w.size() == 1 ? 0 : u];
+    for (std::size_t r = 0; r < rows; ++r)
+      update_prelu_units(s.max_input.data(), s.max_derivative.data(), s.saturated.data(), x.data() + r * units,
+                         slopes_.data(), units, options_.saturation_threshold);
   }
-  for (std::size_t r = 0; r < rows; ++r)
-    update_units(s.max_input.data(), s.max_derivative.data(), s.saturated.data(), x.data() + r * units,
-                 derivative_.data() + r * units, units, options_.saturation_threshold);
   if (!sample) return;
   for (std::size_t i = 0; i < n; ++i) {
     s.sum_x += x[i];
