@@ -2,6 +2,7 @@
 #include "actlab/activation.hpp"
 
 #include "actlab/kernels.hpp"
+#include "kernels/parallel_policy.hpp"
 #include "kernels/parse_number.hpp"
 #include "kernels/vector_activations.hpp"
 
@@ -179,7 +180,7 @@ void for_pieces(std::size_t n, std::size_t threshold, Body&& body) {
 }
 
 std::size_t parallel_threshold(const VectorKernels& k) {
-  return k.transcendental ? parallel_threshold_transcendental : parallel_threshold_cheap;
+  return (k.transcendental ? parallel_threshold_transcendental : parallel_threshold_cheap) * parallel_size_scale();
 }
 
 void check_sizes(const char* what, std::size_t n, std::size_t m) {
@@ -229,7 +230,7 @@ double activation_param_grad(const Activation& act, std::span<const float> dy, s
     const std::size_t begin = std::size_t(c) * piece;
     partial[c] = vector_param_grad(*k, act.params, dy.data() + begin, x.data() + begin, std::min(piece, n - begin));
   };
-  if (n < parallel_threshold_cheap || omp_get_max_threads() == 1) {
+  if (n < parallel_threshold_cheap * parallel_size_scale() || omp_get_max_threads() == 1) {
     for (std::int64_t c = 0; c < pieces; ++c) run(c);
   } else {
 #pragma omp parallel for schedule(dynamic)

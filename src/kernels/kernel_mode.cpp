@@ -1,7 +1,9 @@
 // Kernel selection: ACTLAB_KERNELS read once, overridable by set_kernel_mode.
 #include "actlab/kernels.hpp"
+#include "kernels/parallel_policy.hpp"
 
 #include <atomic>
+#include <cctype>
 #include <cstdlib>
 #include <fmt/format.h>
 #include <hwy/targets.h>
@@ -37,6 +39,16 @@ std::string vector_isa() {
   // first one is what HWY_DYNAMIC_DISPATCH runs.
   const std::vector<int64_t> targets = hwy::SupportedAndGeneratedTargets();
   return targets.empty() ? "none" : hwy::TargetName(targets.front());
+}
+
+std::size_t parallel_size_scale() {
+  static const std::size_t scale = [] {
+    const char* policy = std::getenv("OMP_WAIT_POLICY");
+    std::string value = policy ? policy : "";
+    for (char& c : value) c = char(std::tolower(static_cast<unsigned char>(c)));
+    return value == "passive" ? std::size_t(32) : std::size_t(1);
+  }();
+  return scale;
 }
 
 }  // namespace actlab
