@@ -14,6 +14,7 @@ struct BenchOptions {
   bool reference = true;        // also time the scalar reference kernels (the baseline)
   std::vector<std::string> activations;  // empty: every table entry (+ gelu:approximate=tanh)
   double min_seconds = 0.2;     // per measurement, split into repetitions; the median is reported
+  std::size_t inference_rows = 10000;  // the batch of the inference timing (the test set's size)
 };
 
 // Memory roof at one size, measured in the same process with the same threads:
@@ -46,6 +47,13 @@ struct StepBreakdown {
   double other_ms = 0.0;  // step - gemm
 };
 
+// predict() on the seed recipe (784-256-128-10, random weights, BatchNorm folded), warm medians.
+struct InferenceTiming {
+  std::size_t rows = 0;    // rows of the batch run
+  double batch_ms = 0.0;   // all `rows` rows
+  double one_row_us = 0.0; // a single row, per call
+};
+
 struct BenchReport {
   std::string cpu, isa;
   int threads = 1;
@@ -53,6 +61,7 @@ struct BenchReport {
   std::vector<KernelTiming> kernels;
   std::vector<BatchNormTiming> batchnorm;
   StepBreakdown step;
+  InferenceTiming inference;
 };
 
 BenchReport run_bench(const BenchOptions& options);

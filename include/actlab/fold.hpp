@@ -12,4 +12,10 @@ namespace actlab {
 // A copy of `model` with foldable BatchNorm layers merged; other layers are kept as they are.
 Sequential fold_batchnorm(const Sequential& model);
 
+// The evaluation-mode outputs [rows, out_features] for x [rows, in_features], computed in chunks of
+// predict_chunk_rows rows (each layer's output then stays in cache). What `actlab predict` runs,
+// on a folded model; throws std::invalid_argument when x does not hold rows * in_features values.
+inline constexpr std::size_t predict_chunk_rows = 256;
+std::vector<float> predict(Sequential& model, std::span<const float> x, std::size_t rows);
+
 }  // namespace actlab

@@ -21,6 +21,8 @@ nlohmann::ordered_json to_json(const BenchReport& r) {
                               {"train_forward_ns", b.train_forward_ns}, {"backward_ns", b.backward_ns},
                               {"eval_forward_ns", b.eval_forward_ns}});
   j["training_step"] = {{"step_ms", r.step.step_ms}, {"gemm_ms", r.step.gemm_ms}, {"other_ms", r.step.other_ms}};
+  j["inference"] = {{"rows", r.inference.rows}, {"batch_ms", r.inference.batch_ms},
+                    {"one_row_us", r.inference.one_row_us}};
   return j;
 }
 
@@ -55,6 +57,8 @@ void print_tables(const BenchReport& r) {
   fmt::print("\ntraining step, seed recipe 784-256-128-10, batch 128, SGD: {:.3f} ms, of which matrix products "
              "{:.3f} ms ({:.0f}%), everything else {:.3f} ms\n",
              r.step.step_ms, r.step.gemm_ms, 100 * r.step.gemm_ms / r.step.step_ms, r.step.other_ms);
+  fmt::print("inference (predict), seed recipe with BatchNorm folded: {} rows {:.3f} ms, one row {:.1f} us\n",
+             r.inference.rows, r.inference.batch_ms, r.inference.one_row_us);
 }
 
 }  // namespace
@@ -68,6 +72,7 @@ int run_bench(const BenchCliOptions& o) {
     options.cache_elems = std::size_t(1) << 14;
     options.dram_elems = std::size_t(1) << 16;
     options.min_seconds = 0.002;
+    options.inference_rows = 512;
   }
   const BenchReport report = run_bench(options);
   if (o.json) fmt::print("{}\n", to_json(report).dump());

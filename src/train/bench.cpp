@@ -4,6 +4,7 @@
 
 #include "actlab/activation.hpp"
 #include "actlab/batchnorm.hpp"
+#include "actlab/fold.hpp"
 #include "actlab/init.hpp"
 #include "actlab/kernels.hpp"
 #include "actlab/loss.hpp"
@@ -154,6 +155,23 @@ StepBreakdown time_training_step(double min_seconds) {
   return s;
 }
 
+InferenceTiming time_inference(std::size_t rows, double min_seconds) {
+  constexpr std::size_t in = 784;
+  const std::vector<std::size_t> hidden{256, 128};
+  Sequential trained = parse_model_spec(recipe_spec("seed", hidden, true, 10), in);
+  Rng rng(0);
+  initialize_parameters(trained, rng);
+  Sequential model = fold_batchnorm(trained);
+  std::vector<float> x(rows * in);
+  for (float& v : x) v = rng.uniform();
+  InferenceTiming t;
+  t.rows = rows;
+  t.batch_ms = 1e3 * median_seconds([&] { predict(model, x, rows); }, min_seconds);
+  const std::span<const float> one(x.data(), in);
+  t.one_row_us = 1e6 * median_seconds([&] { predict(model, one, 1); }, min_seconds);
+  return t;
+}
+
 std::vector<Activation> bench_activations(const BenchOptions& o) {
   std::vector<Activation> acts;
   if (!o.activations.empty()) {
@@ -204,6 +222,7 @@ BenchReport run_bench(const BenchOptions& o) {
   }
   set_kernel_mode(KernelMode::vector);
   r.step = time_training_step(o.min_seconds);
+  r.inference = time_inference(o.inference_rows, o.min_seconds);
   set_kernel_mode(saved);
   return r;
 }
