@@ -4,7 +4,6 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdlib>
-#include <unistd.h>
 #include <cstdio>
 #include <exception>
 #include <functional>
@@ -166,12 +165,6 @@ std::string kernels_of(const TrainOptions& t, const EvalOptions& e, const Predic
 }  // namespace
 
 int main(int argc, char** argv) {
-  // OpenMP threads that spin while waiting steal the core the other thread needs on small machines
-  // (measured: one Fashion-MNIST epoch on 2 cores took 1.8 s spinning, 0.61 s passive, 0.74 s on
-  // one thread). libgomp reads OMP_WAIT_POLICY when it loads, before main, so when the user has not
-  // chosen one the program starts itself again with "passive".
-  if (!std::getenv("OMP_WAIT_POLICY") && setenv("OMP_WAIT_POLICY", "passive", 1) == 0)
-    execv("/proc/self/exe", argv);  // returns only on failure: then run as we are
   CLI::App app{"actlab: activation functions and batch normalization, trained and measured"};
   app.set_version_flag("--version", std::string("actlab ") + actlab::version());
   app.require_subcommand(1);

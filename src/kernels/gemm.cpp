@@ -3,35 +3,57 @@
 
 #include <algorithm>
 #include <cblas.h>
+#include <omp.h>
 
 namespace actlab {
 namespace {
 
-// Chunks of at least 128 columns (narrower ones waste the kernel's register blocking), at most 8,
-// each a multiple of 16 columns: a function of n alone.
-int column_chunks(int n) { return std::clamp(n / 128, 1, 8); }
+// Column chunks of at least 128 columns (narrower ones waste the kernel's register blocking), at
+// most 8, each a multiple of 16 columns; when the columns give one chunk, row chunks of at least
+// 64 rows instead. A function of the shape alone.
+struct Grid {
+  int row_chunks, col_chunks;
+};
+Grid chunk_grid(int m, int n) {
+  const int cols = std::clamp(n / 128, 1, 8);
+  return {cols == 1 ? std::clamp(m / 64, 1, 8) : 1, cols};
+}
 
 // Multiply-adds from which the chunks run on parallel threads (about 1 us of work); whether they
-// do changes no result, since each chunk is one call either way.
+// do changes no result, since each chunk is the same single-threaded call either way.
 constexpr double parallel_multiply_adds = 65536.0;
 
 }  // namespace
 
 void gemm(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float* a, int lda, const float* b,
           int ldb, float beta, float* c, int ldc) {
-  const int chunks = column_chunks(n);
-  const int width = (n / chunks + 15) / 16 * 16;
-  const bool parallel =
-      chunks > 1 && double(m) * double(n) * double(k) >= parallel_multiply_adds * double(parallel_size_scale());
-#pragma omp parallel for schedule(static) if (parallel)
-  for (int chunk = 0; chunk < chunks; ++chunk) {
-    const int first = chunk * width, cols = std::min(width, n - first);
-    if (cols <= 0) continue;
-    // Column block of op(B): rows of B when it is transposed, columns otherwise.
-    const float* b_block = trans_b ? b + std::ptrdiff_t(first) * ldb : b + first;
-    cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, m, cols, k,
-                alpha, a, lda, b_block, ldb, beta, c + first, ldc);
+  const Grid grid = chunk_grid(m, n);
+  const int width = (n / grid.col_chunks + 15) / 16 * 16, height = (m + grid.row_chunks - 1) / grid.row_chunks;
+  const auto run_chunk = [&](int chunk) {
+    const int row = (chunk / grid.col_chunks) * height, col = (chunk % grid.col_chunks) * width;
+    const int rows = std::min(height, m - row), cols = std::min(width, n - col);
+    if (rows <= 0 || cols <= 0) return;
+    // Row block of op(A) and column block of op(B), whichever way each is stored.
+    const float* a_block = trans_a ? a + row : a + std::ptrdiff_t(row) * lda;
+    const float* b_block = trans_b ? b + std::ptrdiff_t(col) * ldb : b + col;
+    cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, rows, cols,
+                k, alpha, a_block, lda, b_block, ldb, beta, c + std::ptrdiff_t(row) * ldc + col, ldc);
+  };
+  const int chunks = grid.row_chunks * grid.col_chunks;
+  const int threads = omp_get_max_threads();
+  const bool parallel = chunks > 1 && threads > 1 &&
+                        double(m) * double(n) * double(k) >= parallel_multiply_adds * double(parallel_size_scale());
+  if (parallel) {
+    // Inside an active parallel region OpenBLAS runs each call on one thread.
+#pragma omp parallel for schedule(static)
+    for (int chunk = 0; chunk < chunks; ++chunk) run_chunk(chunk);
+    return;
   }
+  // Outside any OpenMP construct (an inactive region would make OpenBLAS's own region a nested
+  // team with threads of its own), and on one thread, as the parallel chunks run.
+  omp_set_num_threads(1);
+  for (int chunk = 0; chunk < chunks; ++chunk) run_chunk(chunk);
+  omp_set_num_threads(threads);
 }
 
 }  // namespace actlab

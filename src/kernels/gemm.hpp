@@ -1,10 +1,10 @@
 // Matrix products for the layers, on OpenBLAS, with results that do not depend on the thread count.
 //
 // OpenBLAS splits some shapes differently for different thread counts, and then rounds differently
-// (seen for 128x256x784 between 1 and 2 threads). Here the columns of C are cut into chunks whose
-// number depends only on the shape; each chunk is one single-threaded OpenBLAS call (OpenBLAS runs
-// single-threaded inside an OpenMP parallel region), and the chunks run in parallel. Same inputs,
-// same bits, for any number of threads.
+// (seen for 128x256x784 between 1 and 2 threads). Here C is cut into chunks (of columns, or of rows
+// when the columns are few) whose number depends only on the shape; each chunk is one
+// single-threaded OpenBLAS call, and the chunks run in parallel when the work is large enough.
+// Same inputs, same bits, for any number of threads.
 #pragma once
 
 namespace actlab {

@@ -7,8 +7,8 @@
 
 namespace actlab {
 
-// 32 when OMP_WAIT_POLICY is passive (what the actlab program sets), 1 otherwise. Waking sleeping
-// threads cost 40-60 us per region on the development VM: relu at 256K floats took 65 us on two
+// 32 when OMP_WAIT_POLICY is passive, 1 otherwise. Waking sleeping threads cost 50-90 us per
+// region on the development VM (an empty region: 50 us passive, 0.7 us spinning): relu at 256K floats took 65 us on two
 // threads against 24 us on one, and two threads first won at about 1M floats for relu, 512K for
 // sigmoid and 256K for exact gelu, 32x the spinning thresholds.
 std::size_t parallel_size_scale();
