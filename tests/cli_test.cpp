@@ -1,10 +1,12 @@
 // The actlab program as a user runs it: results, --help, and one clear line for every bad input.
 #include "actlab/npy.hpp"
 
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <gtest/gtest.h>
 #include <sys/wait.h>
+#include <utility>
 
 namespace actlab {
 namespace {
@@ -54,6 +56,28 @@ TEST_F(Cli, HelpOnEverySubcommand) {
   EXPECT_NE(run("--version").output.find("actlab "), std::string::npos);
 }
 
+// CLI11's usage errors keep the contract too: one line, the subcommand's --help named, exit status 2.
+TEST_F(Cli, UsageErrors) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"train --bogus", "not expected: --bogus; see actlab train --help"},
+      {"train --epochs abc", "--epochs: Value abc not in range"},
+      {"train --lr abc", "Could not convert: --lr = abc; see actlab train --help"},
+      {"predict --model m --input x.npy", "--output is required; see actlab predict --help"},
+      {"frobnicate", "unknown subcommand 'frobnicate'; see actlab --help"},
+      {"--bogus", "unknown option '--bogus'; see actlab --help"},
+      {"", "A subcommand is required; see actlab --help"},
+  };
+  for (const auto& [args, needle] : cases) {
+    const CliRun r = run(args);
+    expect_error(r, needle);
+    EXPECT_EQ(r.code, 2) << args;
+    EXPECT_EQ(r.output.rfind("actlab: error: ", 0), 0u) << r.output;
+  }
+  const CliRun v = run("--version");
+  EXPECT_EQ(v.code, 0);
+  EXPECT_EQ(v.output.rfind("actlab ", 0), 0u) << v.output;
+}
+
 TEST_F(Cli, ApplyForwardBackwardAndParamGrad) {
   const std::vector<float> x{-2.0f, -0.5f, 0.0f, 1.5f}, dy{1.0f, 2.0f, 3.0f, 4.0f};
   const std::vector<std::size_t> shape{2, 2};
@@ -97,6 +121,7 @@ TEST_F(Cli, ApplyErrors) {
 
 TEST_F(Cli, TrainSaveEvalPredict) {
   const std::string model = path("model");
+  std::filesystem::create_directories(model);  // an existing folder is a fine --out
   const CliRun t = run("train --data spirals --hidden 32,32 --epochs 3 --threads 1 --out " + model + " --json");
   ASSERT_EQ(t.code, 0) << t.output;
   EXPECT_NE(t.output.find("warning: the last layer is elu"), std::string::npos);
@@ -120,6 +145,12 @@ TEST_F(Cli, TrainSaveEvalPredict) {
                "does not fit the model");
   expect_error(run("predict --model " + path("none") + " --input " + path("in.npy") + " --output " + path("o3.npy")),
                "none");
+  // Non-finite inputs are refused, naming the first one (numpy's indices), and nothing is written.
+  write_npy(path("inf.npy"), std::vector<float>{0.1f, 0.2f, -0.3f, INFINITY, NAN, 0.6f},
+            std::vector<std::size_t>{3, 2});
+  expect_error(run("predict --model " + model + " --input " + path("inf.npy") + " --output " + path("o4.npy")),
+               "inf.npy: row 1, column 1 is inf; predict needs finite inputs");
+  EXPECT_FALSE(std::filesystem::exists(path("o4.npy")));
 }
 
 TEST_F(Cli, TrainErrors) {
@@ -130,6 +161,15 @@ TEST_F(Cli, TrainErrors) {
   expect_error(run("train --data mnist:" + path("empty") + " --epochs 1 --out " + path("m")), "empty");
   expect_error(run("train --data spirals --optimizer rmsprop --epochs 1 --out " + path("m")), "rmsprop");
   EXPECT_NE(run("train --epochs 0").code, 0);
+
+  // A file where the run folder should go is refused before the data is loaded (expect_error's one
+  // line: no "data: ..." line first), and left as it was.
+  FILE* f = fopen(path("file").c_str(), "wb");
+  fputs("keep", f);
+  fclose(f);
+  expect_error(run("train --data spirals --epochs 1 --out " + path("file")), "file is a file, not a folder");
+  expect_error(run("train --data spirals --epochs 1 --out " + path("file") + "/sub"), "file is a file, not a folder");
+  EXPECT_EQ(std::filesystem::file_size(path("file")), 4u);
 }
 
 }  // namespace

@@ -24,9 +24,10 @@ cat <<HEADER
 <!-- Regenerate: tools/gen_cli_docs.sh build/release/actlab > docs/cli.md -->
 
 The reference of every subcommand, exactly as \`--help\` prints it ($(actlab --version)). Errors are
-one line on stderr (\`actlab: error: ...\`) and a non-zero exit status. A walk-through of training,
-evaluating and predicting is in [quickstart.md](quickstart.md); the model SPEC, model folder and data
-formats in [formats.md](formats.md); the activations and their parameters in
+one line on stderr (\`actlab: error: ...\`) and a non-zero exit status: 2 for a usage error (an
+unknown option or subcommand, a missing or malformed value), 1 for the others. A walk-through of
+training, evaluating and predicting is in [quickstart.md](quickstart.md); the model SPEC, model
+folder and data formats in [formats.md](formats.md); the activations and their parameters in
 [activations.md](activations.md).
 
 HEADER

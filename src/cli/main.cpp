@@ -155,6 +155,19 @@ std::string one_line(const char* message) {
   return out;
 }
 
+// CLI11's usage errors (unknown option, bad or missing value, unknown subcommand) in the contract's
+// one "actlab: error: " line, with exit status 2 (the usual one for usage errors) instead of CLI11's
+// two lines and codes 104-114. Help names the subcommand being parsed, if any.
+int usage_error(const CLI::App& app, const CLI::ParseError& e, int argc, char** argv) {
+  const std::vector<CLI::App*> subcommands = app.get_subcommands();
+  std::string message = e.what(), help = "actlab --help";
+  if (!subcommands.empty()) help = fmt::format("actlab {} --help", subcommands.front()->get_name());
+  // Where CLI11 only says "A subcommand is required", name the word that is not one.
+  else if (argc > 1) message = fmt::format("unknown {} '{}'", argv[1][0] == '-' ? "option" : "subcommand", argv[1]);
+  fmt::print(stderr, "actlab: error: {}; see {}\n", one_line(message.c_str()), help);
+  return 2;
+}
+
 // The --kernels value of whichever subcommand ran (at most one is non-empty).
 std::string kernels_of(const TrainOptions& t, const EvalOptions& e, const PredictOptions& p, const ApplyOptions& a) {
   for (const std::string* k : {&t.kernels, &e.kernels, &p.kernels, &a.kernels})
@@ -192,8 +205,10 @@ int main(int argc, char** argv) {
   list_cmd->callback([&] { command = [&list] { return run_list(list); }; });
   try {
     app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
+  } catch (const CLI::Success& e) {  // --help, --version: printed on stdout, exit 0
     return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    return usage_error(app, e, argc, argv);
   }
   try {
     set_kernels(kernels_of(train, eval, predict, apply));

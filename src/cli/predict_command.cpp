@@ -4,7 +4,9 @@
 #include "actlab/npy.hpp"
 #include "cli/commands.hpp"
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <fmt/format.h>
 #include <stdexcept>
 
@@ -22,6 +24,14 @@ int run_predict(const PredictOptions& o) {
     throw std::runtime_error(fmt::format("{}: shape [{}] does not fit the model, which takes [N, {}]", o.input,
                                          fmt::join(x.shape, ", "), features));
   const std::size_t rows = single ? 1 : x.shape[0];
+  // A NaN or inf input gives NaN outputs that look like results; refuse it as the data readers do,
+  // naming where it is (numpy's 0-based indices).
+  const auto bad = std::find_if(x.data.begin(), x.data.end(), [](float v) { return !std::isfinite(v); });
+  if (bad != x.data.end()) {
+    const std::size_t i = std::size_t(bad - x.data.begin());
+    throw std::runtime_error(fmt::format("{}: row {}, column {} is {}; predict needs finite inputs", o.input,
+                                         i / features, i % features, *bad));
+  }
   const std::size_t classes = model.out_features();
   const auto start_time = std::chrono::steady_clock::now();
   const std::vector<float> y = predict(model, x.data, rows);

@@ -92,6 +92,16 @@ void check_resume_flags(const TrainOptions& o) {
         "--checkpoint-every and --json may be given with it");
 }
 
+// The run folder is created only once training starts; a file in its way is refused now, before the
+// data is loaded, rather than after (a folder, existing or not, is fine).
+void check_out_dir(const std::string& out_dir) {
+  for (std::filesystem::path p = out_dir; !p.empty(); p = p.parent_path()) {
+    if (std::filesystem::is_directory(p)) return;
+    if (std::filesystem::exists(p))
+      throw std::invalid_argument(fmt::format("--out {}: {} is a file, not a folder", out_dir, p.string()));
+  }
+}
+
 }  // namespace
 
 int run_train(const TrainOptions& o) {
@@ -114,6 +124,7 @@ int run_train(const TrainOptions& o) {
     setup.data = o.data;
     setup.name = o.model_spec.empty() ? o.recipe : "custom";
     setup.out_dir = o.out.empty() ? fmt::format("runs/{}-seed{}", setup.name, o.seed) : o.out;
+    check_out_dir(setup.out_dir);
   }
   const DataSplit data = load_data(setup.data, config.seed);
   scaling = data.train.scaling;

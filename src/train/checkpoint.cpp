@@ -5,7 +5,9 @@
 #include "actlab/model_io.hpp"
 #include "train/train_state.hpp"
 
+#include <limits>
 #include <nlohmann/json.hpp>
+#include <utility>
 
 namespace actlab {
 namespace {
@@ -21,13 +23,38 @@ ordered_json config_to_json(const TrainConfig& c) {
                          {"weight_decay", o.weight_decay}, {"beta1", o.beta1}, {"beta2", o.beta2}, {"eps", o.eps}}}};
 }
 
+// An integer that fits T: get<T>() would cast -1 or 2.5 silently (and 1e300 to an int is undefined).
+template <class T>
+T integer(const ordered_json& j) {
+  if (j.is_number_unsigned() && std::in_range<T>(j.get<std::uint64_t>())) return T(j.get<std::uint64_t>());
+  if (j.is_number_integer() && !j.is_number_unsigned() && std::in_range<T>(j.get<std::int64_t>()))
+    return T(j.get<std::int64_t>());
+  throw std::out_of_range(fmt::format("expected an integer in [{}, {}], got {}", std::numeric_limits<T>::min(),
+                                      std::numeric_limits<T>::max(), j.is_number() ? j.dump() : j.type_name()));
+}
+
+// A metadata record parsed as JSON and read by `from_json`. Whatever is wrong (missing, not JSON, a
+// wrong type or range) becomes one line naming the checkpoint and the record, as config.json errors
+// name their file (model_file.cpp); a bare nlohmann::json exception would name neither.
+template <class F>
+auto read_record(const std::string& path, const std::map<std::string, std::string>& metadata, const char* key,
+                 F from_json) {
+  try {
+    const auto it = metadata.find(key);
+    if (it == metadata.end()) throw std::runtime_error("missing");
+    return from_json(ordered_json::parse(it->second));
+  } catch (const std::exception& e) {
+    throw std::runtime_error(fmt::format("{}: unreadable {} record ({})", path, key, e.what()));
+  }
+}
+
 TrainConfig config_from_json(const ordered_json& j) {
   TrainConfig c;
-  c.epochs = j.at("epochs").get<int>();
-  c.batch = j.at("batch").get<std::size_t>();
+  c.epochs = integer<int>(j.at("epochs"));
+  c.batch = integer<std::size_t>(j.at("batch"));
   c.schedule = j.at("schedule").get<std::string>();
   c.loss = j.at("loss").get<std::string>();
-  c.seed = j.at("seed").get<std::uint64_t>();
+  c.seed = integer<std::uint64_t>(j.at("seed"));
   const auto& o = j.at("optimizer");
   c.optimizer = {o.at("kind").get<std::string>(), o.at("lr").get<double>(), o.at("momentum").get<double>(),
                  o.at("nesterov").get<bool>(), o.at("weight_decay").get<double>(), o.at("beta1").get<double>(),
@@ -39,7 +66,7 @@ ordered_json rng_json(const std::uint64_t* s) { return {s[0], s[1], s[2], s[3]};
 
 std::array<std::uint64_t, 4> rng_from_json(const ordered_json& j) {
   std::array<std::uint64_t, 4> s{};
-  for (std::size_t i = 0; i < 4; ++i) s[i] = j.at(i).get<std::uint64_t>();
+  for (std::size_t i = 0; i < 4; ++i) s[i] = integer<std::uint64_t>(j.at(i));
   return s;
 }
 
@@ -54,11 +81,7 @@ RawCheckpoint read_raw(const std::string& path) {
   raw.tensors = read_safetensors(path, &raw.metadata);
   if (raw.metadata["format"] != checkpoint_format)
     throw std::runtime_error(fmt::format("{}: not an actlab checkpoint (format '{}')", path, raw.metadata["format"]));
-  try {
-    raw.progress = ordered_json::parse(raw.metadata.at("progress"));
-  } catch (const std::exception& e) {
-    throw std::runtime_error(fmt::format("{}: unreadable progress record ({})", path, e.what()));
-  }
+  raw.progress = read_record(path, raw.metadata, "progress", [](ordered_json j) { return j; });
   return raw;
 }
 
@@ -96,8 +119,7 @@ void Trainer::restore(const std::string& path) {
   State& s = *state_;
   RawCheckpoint raw = read_raw(path);
   const auto fail = [&](const std::string& what) { throw std::runtime_error(fmt::format("{}: {}", path, what)); };
-  if (config_to_json(config_from_json(ordered_json::parse(raw.metadata.at("train_config")))) !=
-      config_to_json(s.config))
+  if (config_to_json(read_record(path, raw.metadata, "train_config", config_from_json)) != config_to_json(s.config))
     fail("its train config differs from this run's");
   set_model_tensors(s.model, raw.tensors, path, "model.");
   for (auto& [name, buffer] : s.optimizer.state_buffers()) {
@@ -108,22 +130,22 @@ void Trainer::restore(const std::string& path) {
   }
   const ordered_json& p = raw.progress;
   try {
-    s.epoch = p.at("epoch").get<int>();
-    s.batch_in_epoch = p.at("batch_in_epoch").get<std::size_t>();
-    s.step = p.at("step").get<std::size_t>();
-    s.optimizer.set_steps(p.at("optimizer_steps").get<long long>());
+    s.epoch = integer<int>(p.at("epoch"));
+    s.batch_in_epoch = integer<std::size_t>(p.at("batch_in_epoch"));
+    s.step = integer<std::size_t>(p.at("step"));
+    s.optimizer.set_steps(integer<long long>(p.at("optimizer_steps")));
     s.loss_sum = p.at("loss_sum").get<double>();
     s.seconds = p.at("seconds").get<double>();
     s.lr = p.at("lr").get<double>();
-    s.seen = p.at("seen").get<std::size_t>();
-    s.correct = p.at("correct").get<std::size_t>();
+    s.seen = integer<std::size_t>(p.at("seen"));
+    s.correct = integer<std::size_t>(p.at("correct"));
     s.history.clear();
     for (const auto& e : p.at("history")) {
       EpochStats st;
-      st.epoch = e.at(0).get<int>();
+      st.epoch = integer<int>(e.at(0));
       st.train_loss = e.at(1).get<double>();
       st.train_accuracy = e.at(2).get<double>();
-      st.test = {e.at(3).get<double>(), e.at(4).get<double>(), e.at(5).get<std::size_t>()};
+      st.test = {e.at(3).get<double>(), e.at(4).get<double>(), integer<std::size_t>(e.at(5))};
       st.seconds = e.at(6).get<double>();
       st.lr = e.at(7).get<double>();
       s.history.push_back(st);
@@ -131,7 +153,7 @@ void Trainer::restore(const std::string& path) {
     const auto start = rng_from_json(p.at("epoch_start_rng")), layer = rng_from_json(p.at("layer_rng"));
     s.layer_rng.set_state(layer.data());
     s.shuffle_rng.set_state(start.data());
-  } catch (const nlohmann::json::exception& e) {
+  } catch (const std::exception& e) {  // nlohmann's type errors and integer()'s range errors
     fail(fmt::format("unreadable progress record ({})", e.what()));
   }
   if (s.epoch < 1 || s.batch_in_epoch > s.batches) fail("progress record out of range");
@@ -143,12 +165,11 @@ void Trainer::restore(const std::string& path) {
 CheckpointInfo read_checkpoint_info(const std::string& path) {
   RawCheckpoint raw = read_raw(path);
   CheckpointInfo info;
-  try {
-    info.model_config_json = raw.metadata.at("model_config");
-    info.config = config_from_json(ordered_json::parse(raw.metadata.at("train_config")));
-  } catch (const std::exception& e) {
-    throw std::runtime_error(fmt::format("{}: unreadable config record ({})", path, e.what()));
-  }
+  // The model config's text is checked where it is used: model_from_config_json(text, path).
+  const auto model_config = raw.metadata.find("model_config");
+  if (model_config == raw.metadata.end()) throw std::runtime_error(fmt::format("{}: no model_config record", path));
+  info.model_config_json = model_config->second;
+  info.config = read_record(path, raw.metadata, "train_config", config_from_json);
   for (const auto& [key, value] : raw.metadata)
     if (key != "format" && key != "model_config" && key != "train_config" && key != "progress")
       info.extra[key] = value;
