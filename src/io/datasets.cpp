@@ -4,6 +4,7 @@
 #include "actlab/npy.hpp"
 #include "kernels/parse_number.hpp"
 #include "io/io_internal.hpp"
+#include "kernels/parallel_policy.hpp"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -19,7 +20,8 @@ namespace {
 
 // Separate functions with restrict pointers: the compiler may then vectorize the conversion
 // (a store through float* could otherwise alias the uint8 source).
-constexpr std::size_t gather_prefetch_distance = 4;
+constexpr std::int64_t gather_prefetch_distance = 4;
+constexpr std::size_t gather_parallel_values = 65536;
 
 template <class T>
 void scale_row(float* __restrict out, const T* __restrict in, std::size_t n, float scale, float shift) {
@@ -36,22 +38,28 @@ void Dataset::gather(std::span<const std::size_t> indices, std::span<float> out)
   if ((raw ? pixels.size() : values.size()) != rows * features)
     throw std::logic_error(fmt::format("Dataset::gather: {} stored values for {} rows x {} features",
                                        raw ? pixels.size() : values.size(), rows, features));
-  const float scale = scaling.scale, shift = scaling.shift;
-  for (std::size_t k = 0; k < indices.size(); ++k) {
-    const std::size_t r = indices[k];
+  for (const std::size_t r : indices)
     if (r >= rows) throw std::out_of_range(fmt::format("Dataset::gather: row {} is outside [0, {})", r, rows));
+  const float scale = scaling.scale, shift = scaling.shift;
+  const std::size_t bytes = features * (raw ? sizeof(pixels[0]) : sizeof(values[0]));
+  const auto row_bytes = [&](std::size_t r) {
+    return raw ? reinterpret_cast<const char*>(pixels.data() + r * features)
+               : reinterpret_cast<const char*>(values.data() + r * features);
+  };
+  // Each row is converted on its own, so threads may share the rows: a batch of shuffled rows waits
+  // mostly on main memory, and two cores wait in parallel.
+  const auto n = std::int64_t(indices.size());
+  const bool parallel = indices.size() * features >= gather_parallel_values * parallel_size_scale();
+#pragma omp parallel for schedule(static) if (parallel)
+  for (std::int64_t k = 0; k < n; ++k) {
     // Shuffled rows are far apart, so each one would start with a wait on main memory: fetch the
     // rows a few ahead while this one is converted.
-    if (k + gather_prefetch_distance < indices.size()) {
-      const std::size_t ahead = indices[k + gather_prefetch_distance];
-      if (ahead < rows) {
-        const char* begin = raw ? reinterpret_cast<const char*>(pixels.data() + ahead * features)
-                                : reinterpret_cast<const char*>(values.data() + ahead * features);
-        const std::size_t bytes = features * (raw ? sizeof(pixels[0]) : sizeof(values[0]));
-        for (std::size_t b = 0; b < bytes; b += 64) __builtin_prefetch(begin + b);
-      }
+    if (k + gather_prefetch_distance < n) {
+      const char* ahead = row_bytes(indices[std::size_t(k + gather_prefetch_distance)]);
+      for (std::size_t b = 0; b < bytes; b += 64) __builtin_prefetch(ahead + b);
     }
-    float* o = out.data() + k * features;
+    const std::size_t r = indices[std::size_t(k)];
+    float* o = out.data() + std::size_t(k) * features;
     if (raw) scale_row(o, pixels.data() + r * features, features, scale, shift);
     else scale_row(o, values.data() + r * features, features, scale, shift);
   }
