@@ -3,6 +3,7 @@
 #include "actlab/batchnorm.hpp"
 #include "actlab/kernels.hpp"
 #include "actlab/random.hpp"
+#include "kernels/batchnorm_vector.hpp"
 
 #include <cmath>
 #include <gtest/gtest.h>
@@ -77,7 +78,8 @@ TEST(BatchNormVector, AgreesWithReference) {
 }
 
 TEST(BatchNormVector, InPlaceAndThreadCountGiveTheSameBits) {
-  const BatchNormShape s{512, 300};  // above the parallel threshold
+  const BatchNormShape s{2048, 520};  // above the parallel threshold (1M values)
+  static_assert(2048 * 520 >= parallel_threshold);
   Rng rng(5);
   std::vector<float> x(s.rows * s.features), dy(x.size()), gamma(s.features, 1.2f), beta(s.features, 0.1f);
   for (float& v : x) v = float(rng.normal());
