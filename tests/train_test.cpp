@@ -73,6 +73,10 @@ TEST(Training, SpiralsReachAStatedLoss) {
     EXPECT_LT(history.back().test.loss, 0.15) << recipe;
     EXPECT_GT(history.back().test.accuracy, 0.95) << recipe;
     EXPECT_LT(history.back().train_loss, history.front().train_loss) << recipe;
+    for (const EpochStats& e : history) {  // the matrix products are timed within the epoch
+      EXPECT_GT(e.matmul_seconds, 0.0) << recipe;
+      EXPECT_LT(e.matmul_seconds, e.seconds) << recipe;
+    }
   }
 }
 
@@ -161,6 +165,9 @@ TEST(Checkpoint, StopSaveRestoreContinuesExactly) {
     for (std::size_t e = 0; e < expected.size(); ++e) {
       EXPECT_EQ(b.history()[e].train_loss, expected[e].train_loss) << stop_at;
       EXPECT_EQ(b.history()[e].test.loss, expected[e].test.loss) << stop_at;
+      // The time before the stop is carried over: a resumed epoch's matrix products are not lost.
+      EXPECT_GT(b.history()[e].matmul_seconds, 0.0) << stop_at;
+      EXPECT_LT(b.history()[e].matmul_seconds, b.history()[e].seconds) << stop_at;
     }
   }
 }

@@ -38,6 +38,7 @@ struct EpochStats {
   double train_loss = 0.0, train_accuracy = 0.0;  // running means over the epoch, training mode
   EvalResult test;
   double seconds = 0.0;  // wall time of the epoch's training loop and its callbacks, evaluation excluded
+  double matmul_seconds = 0.0;  // the part of `seconds` spent in the layers' matrix products
   double lr = 0.0;       // learning rate at the epoch's last step
 };
 

@@ -99,12 +99,12 @@ void Trainer::save_checkpoint(const std::string& path, const std::map<std::strin
   ordered_json history = ordered_json::array();
   for (const EpochStats& e : s.history)
     history.push_back({e.epoch, e.train_loss, e.train_accuracy, e.test.loss, e.test.accuracy, e.test.rows,
-                       e.seconds, e.lr});
+                       e.seconds, e.lr, e.matmul_seconds});
   const ordered_json progress{
       {"epoch", s.epoch},           {"batch_in_epoch", s.batch_in_epoch},
       {"step", s.step},             {"optimizer_steps", s.optimizer.steps()},
       {"epoch_start_rng", rng_json(s.epoch_start_rng.data())}, {"layer_rng", rng_json(s.layer_rng.state())},
-      {"loss_sum", s.loss_sum},     {"seconds", s.seconds},
+      {"loss_sum", s.loss_sum},     {"seconds", s.seconds},        {"matmul_seconds", s.matmul_seconds},
       {"lr", s.lr},                 {"seen", s.seen},
       {"correct", s.correct},       {"history", history}};
   std::map<std::string, std::string> metadata = extra;
@@ -136,6 +136,7 @@ void Trainer::restore(const std::string& path) {
     s.optimizer.set_steps(integer<long long>(p.at("optimizer_steps")));
     s.loss_sum = p.at("loss_sum").get<double>();
     s.seconds = p.at("seconds").get<double>();
+    s.matmul_seconds = p.value("matmul_seconds", 0.0);  // absent in checkpoints of 0.1.0
     s.lr = p.at("lr").get<double>();
     s.seen = integer<std::size_t>(p.at("seen"));
     s.correct = integer<std::size_t>(p.at("correct"));
@@ -148,6 +149,7 @@ void Trainer::restore(const std::string& path) {
       st.test = {e.at(3).get<double>(), e.at(4).get<double>(), integer<std::size_t>(e.at(5))};
       st.seconds = e.at(6).get<double>();
       st.lr = e.at(7).get<double>();
+      st.matmul_seconds = e.size() > 8 ? e.at(8).get<double>() : 0.0;  // absent in checkpoints of 0.1.0
       s.history.push_back(st);
     }
     const auto start = rng_from_json(p.at("epoch_start_rng")), layer = rng_from_json(p.at("layer_rng"));

@@ -54,7 +54,7 @@ std::string history_json(const std::vector<EpochStats>& history) {
   for (const EpochStats& s : history)
     epochs.push_back({{"epoch", s.epoch}, {"train_loss", s.train_loss}, {"train_accuracy", s.train_accuracy},
                       {"test_loss", s.test.loss}, {"test_accuracy", s.test.accuracy}, {"seconds", s.seconds},
-                      {"lr", s.lr}});
+                      {"matmul_seconds", s.matmul_seconds}, {"lr", s.lr}});
   return epochs.dump(2) + "\n";
 }
 

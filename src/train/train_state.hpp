@@ -54,7 +54,7 @@ struct Trainer::State {
   std::size_t batch_in_epoch = 0;  // batches of the current epoch already done
   std::size_t step = 0;            // optimizer steps so far
   std::array<std::uint64_t, 4> epoch_start_rng{};
-  double loss_sum = 0.0, seconds = 0.0, lr = 0.0;
+  double loss_sum = 0.0, seconds = 0.0, matmul_seconds = 0.0, lr = 0.0;
   std::size_t seen = 0, correct = 0;
   std::vector<EpochStats> history;
 

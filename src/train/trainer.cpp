@@ -2,6 +2,7 @@
 
 #include "actlab/loss.hpp"
 #include "actlab/model_io.hpp"
+#include "kernels/gemm.hpp"
 #include "train/train_state.hpp"
 
 #include <chrono>
@@ -144,9 +145,11 @@ bool Trainer::run(const TrainCallbacks& callbacks) {
   for (; s.epoch <= s.config.epochs; ++s.epoch) {
     if (s.batch_in_epoch == 0) s.shuffle();
     const auto start = clock::now();
+    const double gemm_start = gemm_seconds();
     while (s.batch_in_epoch < s.batches) {
       if (callbacks.stop_requested && callbacks.stop_requested()) {
         s.seconds += std::chrono::duration<double>(clock::now() - start).count();
+        s.matmul_seconds += gemm_seconds() - gemm_start;
         return false;
       }
       s.train_batch(s.batch_in_epoch);
@@ -157,13 +160,14 @@ bool Trainer::run(const TrainCallbacks& callbacks) {
     EpochStats stats;
     stats.epoch = s.epoch;
     stats.seconds = s.seconds + std::chrono::duration<double>(clock::now() - start).count();
+    stats.matmul_seconds = s.matmul_seconds + (gemm_seconds() - gemm_start);
     stats.train_loss = s.loss_sum / double(s.seen);
     stats.train_accuracy = double(s.correct) / double(s.seen);
     stats.lr = s.lr;
     stats.test = evaluate(s.model, s.split.test, s.config.loss);
     s.history.push_back(stats);
     s.batch_in_epoch = 0;
-    s.loss_sum = s.seconds = 0.0;
+    s.loss_sum = s.seconds = s.matmul_seconds = 0.0;
     s.seen = s.correct = 0;
     if (callbacks.on_epoch) callbacks.on_epoch(stats);
   }
