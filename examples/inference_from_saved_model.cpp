@@ -2,6 +2,7 @@
 // Usage: example_inference_from_saved_model [MODEL_DIR [DATA]]   (defaults: fashion_model, fashion-mnist)
 // MODEL_DIR is what save_model or `actlab train --out DIR` wrote (config.json + model.safetensors);
 // DATA is a data source of load_data whose inputs have the model's width.
+#include <actlab/fold.hpp>
 #include <actlab/model_io.hpp>
 #include <actlab/trainer.hpp>
 
@@ -27,9 +28,10 @@ int main(int argc, char** argv) {
     x[i] = raw * file.scaling.scale + file.scaling.shift;
   }
 
-  // Evaluation mode: BatchNorm uses its running statistics, dropout is off; nothing is random.
-  actlab::Rng rng(0);
-  const std::span<const float> out = model.forward(x, rows, actlab::Mode::eval, rng);
+  // Evaluation mode, as `actlab predict` runs it: BatchNorm folded into the Linear before it (the
+  // same outputs within float rounding, one pass less), dropout off, nothing random.
+  actlab::Sequential folded = actlab::fold_batchnorm(model);
+  const std::vector<float> out = actlab::predict(folded, x, rows);
   const std::size_t classes = model.out_features();
   for (std::size_t r = 0; r < rows; ++r) {
     const float* o = out.data() + r * classes;
