@@ -18,11 +18,13 @@ namespace actlab {
 
 namespace {
 
-// Separate functions with restrict pointers: the compiler may then vectorize the conversion
-// (a store through float* could otherwise alias the uint8 source).
+// Rows fetched ahead while one is converted, and the batch size (values) from which threads share
+// the rows.
 constexpr std::int64_t gather_prefetch_distance = 4;
 constexpr std::size_t gather_parallel_values = 65536;
 
+// Separate functions with restrict pointers: the compiler may then vectorize the conversion
+// (a store through float* could otherwise alias the uint8 source).
 template <class T>
 void scale_row(float* __restrict out, const T* __restrict in, std::size_t n, float scale, float shift) {
   for (std::size_t j = 0; j < n; ++j) out[j] = float(in[j]) * scale + shift;
