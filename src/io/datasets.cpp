@@ -51,7 +51,7 @@ void Dataset::gather(std::span<const std::size_t> indices, std::span<float> out)
   // Each row is converted on its own, so threads may share the rows: a batch of shuffled rows waits
   // mostly on main memory, and two cores wait in parallel.
   const auto n = std::int64_t(indices.size());
-  const bool parallel = indices.size() * features >= gather_parallel_values * parallel_size_scale();
+  const bool parallel = worth_parallel(double(indices.size() * features), gather_parallel_values);
 #pragma omp parallel for schedule(static) if (parallel)
   for (std::int64_t k = 0; k < n; ++k) {
     // Shuffled rows are far apart, so each one would start with a wait on main memory: fetch the

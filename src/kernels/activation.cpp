@@ -165,11 +165,11 @@ const VectorKernels* vector_kernels_for(const ActivationInfo& info) {
 // the threads (multiples of 16 floats, 64 bytes, so that they start as aligned as the array).
 template <class Body>
 void for_pieces(std::size_t n, std::size_t threshold, Body&& body) {
-  const auto threads = std::size_t(omp_get_max_threads());
-  if (n < threshold || threads == 1) {
+  if (!worth_parallel(double(n), double(threshold))) {
     body(std::size_t(0), n);
     return;
   }
+  const auto threads = std::size_t(omp_get_max_threads());
   const std::size_t piece = std::max<std::size_t>(2048, ((n + 8 * threads - 1) / (8 * threads) + 15) / 16 * 16);
   const auto pieces = std::int64_t((n + piece - 1) / piece);
 #pragma omp parallel for schedule(dynamic)
@@ -180,7 +180,7 @@ void for_pieces(std::size_t n, std::size_t threshold, Body&& body) {
 }
 
 std::size_t parallel_threshold(const VectorKernels& k) {
-  return (k.transcendental ? parallel_threshold_transcendental : parallel_threshold_cheap) * parallel_size_scale();
+  return k.transcendental ? parallel_threshold_transcendental : parallel_threshold_cheap;
 }
 
 void check_sizes(const char* what, std::size_t n, std::size_t m) {
@@ -230,7 +230,7 @@ double activation_param_grad(const Activation& act, std::span<const float> dy, s
     const std::size_t begin = std::size_t(c) * piece;
     partial[c] = vector_param_grad(*k, act.params, dy.data() + begin, x.data() + begin, std::min(piece, n - begin));
   };
-  if (n < parallel_threshold_cheap * parallel_size_scale() || omp_get_max_threads() == 1) {
+  if (!worth_parallel(double(n), parallel_threshold_cheap)) {
     for (std::int64_t c = 0; c < pieces; ++c) run(c);
   } else {
 #pragma omp parallel for schedule(dynamic)

@@ -87,8 +87,7 @@ void store_tile(const Lanes& l, float* out, std::size_t stride, std::size_t c, s
 // thread count) does not change any result; whole rows when alone keep the reads contiguous.
 template <class Body>
 void for_feature_ranges(const BatchNormShape& s, Body&& body) {
-  const bool parallel = s.rows * s.features >= parallel_threshold * parallel_size_scale() && omp_get_max_threads() > 1;
-  if (!parallel) {
+  if (!worth_parallel(double(s.rows * s.features), parallel_threshold)) {
     body(std::size_t(0), s.features);
     return;
   }

@@ -52,10 +52,7 @@ void gemm(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const fl
                 k, alpha, a_block, lda, b_block, ldb, beta, c + std::ptrdiff_t(row) * ldc + col, ldc);
   };
   const int chunks = grid.row_chunks * grid.col_chunks;
-  const int threads = omp_get_max_threads();
-  const bool parallel = chunks > 1 && threads > 1 &&
-                        double(m) * double(n) * double(k) >= parallel_multiply_adds * double(parallel_size_scale());
-  if (parallel) {
+  if (chunks > 1 && worth_parallel(double(m) * double(n) * double(k), parallel_multiply_adds)) {
     // Inside an active parallel region OpenBLAS runs each call on one thread.
 #pragma omp parallel for schedule(static)
     for (int chunk = 0; chunk < chunks; ++chunk) run_chunk(chunk);
@@ -63,6 +60,7 @@ void gemm(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const fl
   }
   // Outside any OpenMP construct (an inactive region would make OpenBLAS's own region a nested
   // team with threads of its own), and on one thread, as the parallel chunks run.
+  const int threads = omp_get_max_threads();
   omp_set_num_threads(1);
   for (int chunk = 0; chunk < chunks; ++chunk) run_chunk(chunk);
   omp_set_num_threads(threads);

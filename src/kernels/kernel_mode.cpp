@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <fmt/format.h>
 #include <hwy/targets.h>
+#include <omp.h>
 #include <stdexcept>
 
 namespace actlab {
@@ -41,14 +42,14 @@ std::string vector_isa() {
   return targets.empty() ? "none" : hwy::TargetName(targets.front());
 }
 
-std::size_t parallel_size_scale() {
-  static const std::size_t scale = [] {
+bool worth_parallel(double work, double spinning_threshold) {
+  static const double scale = [] {
     const char* policy = std::getenv("OMP_WAIT_POLICY");
     std::string value = policy ? policy : "";
     for (char& c : value) c = char(std::tolower(static_cast<unsigned char>(c)));
-    return value == "passive" ? std::size_t(32) : std::size_t(1);
+    return value == "passive" ? 32.0 : 1.0;
   }();
-  return scale;
+  return omp_get_max_threads() > 1 && work >= spinning_threshold * scale;
 }
 
 }  // namespace actlab

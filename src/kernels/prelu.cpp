@@ -13,7 +13,6 @@
 #include <algorithm>
 #include <cstdint>
 #include <fmt/format.h>
-#include <omp.h>
 #include <stdexcept>
 #include <vector>
 
@@ -49,7 +48,7 @@ template <class Body>
 void for_row_blocks(std::size_t rows, std::size_t channels, Body&& body) {
   const std::size_t per = std::max<std::size_t>(1, block_values / channels);
   const auto blocks = std::int64_t((rows + per - 1) / per);
-  const bool parallel = rows * channels >= parallel_values * parallel_size_scale() && omp_get_max_threads() > 1;
+  const bool parallel = worth_parallel(double(rows * channels), parallel_values);
 #pragma omp parallel for schedule(dynamic) if (parallel)
   for (std::int64_t b = 0; b < blocks; ++b) {
     const std::size_t r0 = std::size_t(b) * per;
@@ -113,7 +112,7 @@ void prelu_backward(std::span<float> dx, std::span<float> dweight, std::span<con
     const std::size_t piece = block_values * std::max<std::size_t>(1, (n + block_values * max_pieces - 1) / (block_values * max_pieces));
     const auto pieces = std::int64_t((n + piece - 1) / piece);
     double partial[max_pieces];
-    const bool parallel = n >= parallel_values * parallel_size_scale() && omp_get_max_threads() > 1;
+    const bool parallel = worth_parallel(double(n), parallel_values);
 #pragma omp parallel for schedule(dynamic) if (parallel)
     for (std::int64_t p = 0; p < pieces; ++p) {
       const std::size_t b = std::size_t(p) * piece;

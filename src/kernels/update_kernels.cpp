@@ -10,7 +10,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <omp.h>
 
 HWY_BEFORE_NAMESPACE();
 namespace actlab::HWY_NAMESPACE {
@@ -89,8 +88,7 @@ constexpr std::size_t update_piece = 16384, update_parallel_values = 65536;
 
 template <class Update>
 bool in_pieces(std::size_t n, Update&& update) {
-  if (n < update_parallel_values * parallel_size_scale() || omp_get_max_threads() == 1)
-    return update(std::size_t(0), n);
+  if (!worth_parallel(double(n), update_parallel_values)) return update(std::size_t(0), n);
   const auto pieces = std::int64_t((n + update_piece - 1) / update_piece);
   bool finite = true;
 #pragma omp parallel for schedule(static) reduction(&& : finite)

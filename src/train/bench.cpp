@@ -111,12 +111,19 @@ BatchNormTiming time_batchnorm(std::size_t rows, std::size_t features, KernelMod
   return t;
 }
 
-StepBreakdown time_training_step(double min_seconds) {
-  constexpr std::size_t batch = 128, in = 784;
+// The seed recipe 784-256-128-10 with BatchNorm, initialized from rng.
+constexpr std::size_t seed_inputs = 784;
+Sequential seed_model(Rng& rng) {
   const std::vector<std::size_t> hidden{256, 128};
-  Sequential model = parse_model_spec(recipe_spec("seed", hidden, true, 10), in);
-  Rng rng(0);
+  Sequential model = parse_model_spec(recipe_spec("seed", hidden, true, 10), seed_inputs);
   initialize_parameters(model, rng);
+  return model;
+}
+
+StepBreakdown time_training_step(double min_seconds) {
+  constexpr std::size_t batch = 128, in = seed_inputs;
+  Rng rng(0);
+  Sequential model = seed_model(rng);
   std::vector<float> x(batch * in), dlogits(batch * 10);
   for (float& v : x) v = rng.uniform();
   std::vector<std::int32_t> labels(batch);
@@ -156,12 +163,9 @@ StepBreakdown time_training_step(double min_seconds) {
 }
 
 InferenceTiming time_inference(std::size_t rows, double min_seconds) {
-  constexpr std::size_t in = 784;
-  const std::vector<std::size_t> hidden{256, 128};
-  Sequential trained = parse_model_spec(recipe_spec("seed", hidden, true, 10), in);
+  constexpr std::size_t in = seed_inputs;
   Rng rng(0);
-  initialize_parameters(trained, rng);
-  Sequential model = fold_batchnorm(trained);
+  Sequential model = fold_batchnorm(seed_model(rng));
   std::vector<float> x(rows * in);
   for (float& v : x) v = rng.uniform();
   InferenceTiming t;
