@@ -30,6 +30,13 @@ struct Dataset {
 
   // Writes the scaled features of rows indices[0..k) into out ([k, features], row-major).
   void gather(std::span<const std::size_t> indices, std::span<float> out) const;
+  // Asks the CPU to start fetching these rows into its caches (a hint: no effect on results), so
+  // that a later gather of them does not wait on main memory.
+  void prefetch(std::span<const std::size_t> indices) const;
+
+ private:
+  std::size_t row_bytes() const;
+  const char* row_address(std::size_t r) const;
 };
 
 struct DataSplit {

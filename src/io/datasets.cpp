@@ -4,6 +4,7 @@
 #include "actlab/npy.hpp"
 #include "kernels/parse_number.hpp"
 #include "io/io_internal.hpp"
+#include "kernels/convert_kernels.hpp"
 #include "kernels/parallel_policy.hpp"
 
 #include <fmt/format.h>
@@ -23,10 +24,9 @@ namespace {
 constexpr std::int64_t gather_prefetch_distance = 4;
 constexpr std::size_t gather_parallel_values = 65536;
 
-// Separate functions with restrict pointers: the compiler may then vectorize the conversion
-// (a store through float* could otherwise alias the uint8 source).
-template <class T>
-void scale_row(float* __restrict out, const T* __restrict in, std::size_t n, float scale, float shift) {
+// Stored floats are scaled by a loop the compiler vectorizes (restrict: out never aliases in);
+// stored bytes by the dispatched kernel of convert_kernels.hpp, which widens them 16 at a time.
+void scale_row(float* __restrict out, const float* __restrict in, std::size_t n, float scale, float shift) {
   for (std::size_t j = 0; j < n; ++j) out[j] = float(in[j]) * scale + shift;
 }
 
@@ -43,11 +43,7 @@ void Dataset::gather(std::span<const std::size_t> indices, std::span<float> out)
   for (const std::size_t r : indices)
     if (r >= rows) throw std::out_of_range(fmt::format("Dataset::gather: row {} is outside [0, {})", r, rows));
   const float scale = scaling.scale, shift = scaling.shift;
-  const std::size_t bytes = features * (raw ? sizeof(pixels[0]) : sizeof(values[0]));
-  const auto row_bytes = [&](std::size_t r) {
-    return raw ? reinterpret_cast<const char*>(pixels.data() + r * features)
-               : reinterpret_cast<const char*>(values.data() + r * features);
-  };
+  const std::size_t bytes = row_bytes();
   // Each row is converted on its own, so threads may share the rows: a batch of shuffled rows waits
   // mostly on main memory, and two cores wait in parallel.
   const auto n = std::int64_t(indices.size());
@@ -57,13 +53,31 @@ void Dataset::gather(std::span<const std::size_t> indices, std::span<float> out)
     // Shuffled rows are far apart, so each one would start with a wait on main memory: fetch the
     // rows a few ahead while this one is converted.
     if (k + gather_prefetch_distance < n) {
-      const char* ahead = row_bytes(indices[std::size_t(k + gather_prefetch_distance)]);
+      const char* ahead = row_address(indices[std::size_t(k + gather_prefetch_distance)]);
       for (std::size_t b = 0; b < bytes; b += 64) __builtin_prefetch(ahead + b);
     }
     const std::size_t r = indices[std::size_t(k)];
     float* o = out.data() + std::size_t(k) * features;
-    if (raw) scale_row(o, pixels.data() + r * features, features, scale, shift);
+    if (raw) vector_scale_bytes(o, pixels.data() + r * features, features, scale, shift);
     else scale_row(o, values.data() + r * features, features, scale, shift);
+  }
+}
+
+std::size_t Dataset::row_bytes() const {
+  return features * (pixels.empty() ? sizeof(values[0]) : sizeof(pixels[0]));
+}
+
+const char* Dataset::row_address(std::size_t r) const {
+  return pixels.empty() ? reinterpret_cast<const char*>(values.data() + r * features)
+                        : reinterpret_cast<const char*>(pixels.data() + r * features);
+}
+
+void Dataset::prefetch(std::span<const std::size_t> indices) const {
+  const std::size_t bytes = row_bytes(), stored = pixels.empty() ? values.size() : pixels.size();
+  for (const std::size_t r : indices) {
+    if (r >= rows || stored != rows * features) continue;  // gather reports these
+    const char* row = row_address(r);
+    for (std::size_t b = 0; b < bytes; b += 64) __builtin_prefetch(row + b, 0, 2);
   }
 }
 

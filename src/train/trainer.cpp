@@ -110,6 +110,10 @@ void Trainer::State::train_batch(std::size_t b) {
   std::span<float> xb(x.data(), rows * data.features);
   data.gather(idx, xb);
   for (std::size_t r = 0; r < rows; ++r) labels[r] = data.labels[idx[r]];
+  // The next batch's rows are far apart in main memory: start fetching them now, while this
+  // batch's forward and backward run, instead of waiting on each when it is gathered.
+  if (const std::size_t next = first + rows; next < data.rows)
+    data.prefetch(std::span(order.data() + next, std::min(batch, data.rows - next)));
   const std::span<const std::int32_t> lb(labels.data(), rows);
 
   const auto logits = model.forward(xb, rows, Mode::train, layer_rng);
