@@ -1,4 +1,6 @@
 #include "actlab/diagnostics.hpp"
+#include "actlab/kernels.hpp"
+#include "kernels/unit_stats_kernels.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -11,45 +13,13 @@ namespace {
 
 double rms(double sum_squares, double count) { return count > 0 ? std::sqrt(sum_squares / count) : 0.0; }
 
-// Sums in eight independent lanes (the compiler vectorizes them): one running sum would wait on
-// every add's latency, and these run over whole weight gradients.
-double sum_squares(std::span<const float> v) {
-  double part[8] = {};
-  std::size_t i = 0;
-  for (; i + 8 <= v.size(); i += 8)
-    for (std::size_t j = 0; j < 8; ++j) part[j] += double(v[i + j]) * double(v[i + j]);
-  double s = 0.0;
-  for (; i < v.size(); ++i) s += double(v[i]) * double(v[i]);
-  for (double p : part) s += p;
-  return s;
+Moments moments_of(std::span<const float> v) {
+  return (kernel_mode() == KernelMode::vector ? vector_moments : reference_moments)(v.data(), v.size());
 }
+
+double sum_squares(std::span<const float> v) { return moments_of(v).sum_squares; }
 
 std::string percent(double fraction) { return fmt::format("{:.0f}%", 100 * fraction); }
-
-// Per-unit running maxima and saturation counts over one row; restrict pointers let the compiler
-// vectorize it (this runs on every training step).
-void update_units(float* __restrict max_input, float* __restrict max_derivative, std::uint32_t* __restrict saturated,
-                  const float* __restrict x, const float* __restrict derivative, std::size_t units, float threshold) {
-  for (std::size_t u = 0; u < units; ++u) {
-    const float d = std::fabs(derivative[u]);
-    max_input[u] = x[u] > max_input[u] ? x[u] : max_input[u];
-    max_derivative[u] = d > max_derivative[u] ? d : max_derivative[u];
-    saturated[u] += d < threshold ? 1u : 0u;
-  }
-}
-
-// update_units for PReLU, whose derivative is 1 for x > 0 and the unit's slope otherwise.
-void update_prelu_units(float* __restrict max_input, float* __restrict max_derivative,
-                        std::uint32_t* __restrict saturated, const float* __restrict x,
-                        const float* __restrict slope, std::size_t units, float threshold) {
-  for (std::size_t u = 0; u < units; ++u) {
-    const float below = std::fabs(slope[u]);  // loaded unconditionally: keeps the loop branch-free
-    const float d = x[u] > 0.0f ? 1.0f : below;
-    max_input[u] = x[u] > max_input[u] ? x[u] : max_input[u];
-    max_derivative[u] = d > max_derivative[u] ? d : max_derivative[u];
-    saturated[u] += d < threshold ? 1u : 0u;
-  }
-}
 
 }  // namespace
 
@@ -82,29 +52,27 @@ Diagnostics::Diagnostics(Sequential& model, const DiagnosticsOptions& options) :
 void Diagnostics::observe_activation(std::size_t layer, UnitStats& s, bool sample) {
   const std::size_t rows = model_.last_rows(), units = model_.widths()[layer], n = rows * units;
   const std::span<const float> x = model_.layer_input(layer), y = model_.layer_output(layer);
+  const bool vector = kernel_mode() == KernelMode::vector;
+  const UnitStatsRefs refs{s.max_input.data(), s.max_derivative.data(), s.saturated.data(), units,
+                           options_.saturation_threshold};
   if (const auto* a = std::get_if<ActivationLayer>(&model_.layers()[layer])) {
     derivative_.resize(n);
     if (ones_.size() < n) ones_.assign(n, 1.0f);
     activation_backward(a->act, derivative_, std::span<const float>(ones_.data(), n), x, y);
-    for (std::size_t r = 0; r < rows; ++r)
-      update_units(s.max_input.data(), s.max_derivative.data(), s.saturated.data(), x.data() + r * units,
-                   derivative_.data() + r * units, units, options_.saturation_threshold);
+    (vector ? vector_unit_stats : reference_unit_stats)(refs, x.data(), derivative_.data(), rows);
   } else {
     // PReLU: f'(x) is 1 above zero and the unit's slope below, so no derivative array is needed.
     const auto& w = std::get<PReLU>(model_.layers()[layer]).weight;
     slopes_.resize(units);
-    for (std::size_t u = 0; u < units; ++u) slopes_[u] = w[w.size() == 1 ? 0 : u];
-    for (std::size_t r = 0; r < rows; ++r)
-      update_prelu_units(s.max_input.data(), s.max_derivative.data(), s.saturated.data(), x.data() + r * units,
-                         slopes_.data(), units, options_.saturation_threshold);
+    for (std::size_t u = 0; u < units; ++u) slopes_[u] = std::fabs(w[w.size() == 1 ? 0 : u]);
+    (vector ? vector_prelu_unit_stats : reference_prelu_unit_stats)(refs, x.data(), slopes_.data(), rows);
   }
   if (!sample) return;
-  for (std::size_t i = 0; i < n; ++i) {
-    s.sum_x += x[i];
-    s.sum_xx += double(x[i]) * x[i];
-    s.sum_y += y[i];
-    s.sum_yy += double(y[i]) * y[i];
-  }
+  const Moments mx = moments_of(x), my = moments_of(y);
+  s.sum_x += mx.sum;
+  s.sum_xx += mx.sum_squares;
+  s.sum_y += my.sum;
+  s.sum_yy += my.sum_squares;
   s.count += double(n);
 }
 
