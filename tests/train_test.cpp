@@ -2,6 +2,7 @@
 #include "actlab/init.hpp"
 #include "actlab/loss.hpp"
 #include "actlab/model_io.hpp"
+#include "actlab/optimizer.hpp"
 #include "actlab/recipes.hpp"
 #include "actlab/trainer.hpp"
 
@@ -248,6 +249,42 @@ TEST(Determinism, SameWeightsWithOneAndTwoThreads) {
   const auto one = run(1), two = run(2);
   omp_set_num_threads(saved);
   EXPECT_TRUE(one == two);
+}
+
+// Work handed to Optimizer::step runs once, beside the update on two threads, and changes none of
+// its bits; a non-finite gradient is still named, and an exception from the work reaches the caller.
+TEST(Optimizer, WorkAlongsideTheUpdateChangesNoBit) {
+  struct Tensors {
+    std::vector<float> a, ga, b, gb;
+    std::vector<ParamRef> refs() { return {{"a", a, ga, true}, {"b", b, gb, false}}; }
+  };
+  Rng rng(3);
+  Tensors start{std::vector<float>(40000), std::vector<float>(40000), std::vector<float>(33), std::vector<float>(33)};
+  for (auto* v : {&start.a, &start.ga, &start.b, &start.gb})
+    for (float& x : *v) x = float(rng.normal());
+  const int saved = omp_get_max_threads();
+  omp_set_num_threads(2);
+  for (const std::string kind : {"sgd", "adamw"}) {
+    OptimizerConfig config;
+    config.kind = kind;
+    config.weight_decay = 0.01;
+    Tensors plain = start, beside = start;
+    Optimizer plain_opt(config, plain.refs()), beside_opt(config, beside.refs());
+    int calls = 0;
+    for (int step = 0; step < 3; ++step) {
+      EXPECT_EQ(plain_opt.step(0.1), nullptr);
+      EXPECT_EQ(beside_opt.step(0.1, [&] { ++calls; }), nullptr);
+    }
+    EXPECT_EQ(calls, 3) << kind;
+    EXPECT_TRUE(plain.a == beside.a && plain.b == beside.b) << kind;
+
+    beside.gb[7] = NAN;
+    const ParamRef* bad = beside_opt.step(0.1, [] {});
+    ASSERT_NE(bad, nullptr);
+    EXPECT_EQ(bad->name, "b");
+    EXPECT_THROW(beside_opt.step(0.1, [] { throw std::runtime_error("gather failed"); }), std::runtime_error);
+  }
+  omp_set_num_threads(saved);
 }
 
 }  // namespace

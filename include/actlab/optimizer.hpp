@@ -3,6 +3,7 @@
 
 #include "actlab/layers.hpp"
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -31,7 +32,10 @@ class Optimizer {
   //   adamw: p *= 1 - lr wd, then adam without the wd term.
   // Returns the first parameter whose gradient held a NaN or inf (its update is already applied:
   // stop training), or nullptr when all were finite.
-  const ParamRef* step(double lr);
+  // `alongside`, when given, is other work that touches none of the parameters (the trainer
+  // gathers the next batch): with two or more OpenMP threads it runs on one of them while the
+  // others start on the update, and the threads share what is left; otherwise it runs after.
+  const ParamRef* step(double lr, const std::function<void()>& alongside = {});
 
   const OptimizerConfig& config() const { return config_; }
   long long steps() const { return steps_; }
@@ -44,7 +48,15 @@ class Optimizer {
  private:
   OptimizerConfig config_;
   std::vector<ParamRef> params_;
+  // Updates values [begin, begin + count) of parameter k; false when a gradient there is not finite.
+  bool update(std::size_t k, std::size_t begin, std::size_t count, double lr);
+
+  struct Piece {
+    std::size_t param, begin, count;
+    bool finite;  // of the last step
+  };
   std::vector<std::vector<float>> first_, second_;  // momentum / Adam moments, one per parameter
+  std::vector<Piece> pieces_;  // every parameter's update in pieces the threads share
   long long steps_ = 0;
 };
 

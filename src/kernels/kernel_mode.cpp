@@ -49,7 +49,8 @@ bool worth_parallel(double work, double spinning_threshold) {
     for (char& c : value) c = char(std::tolower(static_cast<unsigned char>(c)));
     return value == "passive" ? 32.0 : 1.0;
   }();
-  return omp_get_max_threads() > 1 && work >= spinning_threshold * scale;
+  // Inside an active region (work shared out by a caller) the kernel runs on its own thread.
+  return omp_get_max_threads() > 1 && !omp_in_parallel() && work >= spinning_threshold * scale;
 }
 
 }  // namespace actlab

@@ -3,11 +3,20 @@
 #include "actlab/kernels.hpp"
 #include "kernels/update_kernels.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <exception>
+#include <omp.h>
 #include <fmt/format.h>
 #include <stdexcept>
 
 namespace actlab {
+namespace {
+
+// Values per piece of a parameter's update: pieces are what the threads share out.
+constexpr std::size_t update_piece = 16384;
+
+}  // namespace
 
 Optimizer::Optimizer(const OptimizerConfig& config, std::vector<ParamRef> params)
     : config_(config), params_(std::move(params)) {
@@ -21,40 +30,69 @@ Optimizer::Optimizer(const OptimizerConfig& config, std::vector<ParamRef> params
   if (!(c.weight_decay >= 0)) throw std::invalid_argument(fmt::format("weight_decay={} must be >= 0", c.weight_decay));
   if (!(c.beta1 >= 0 && c.beta1 < 1 && c.beta2 >= 0 && c.beta2 < 1 && c.eps > 0))
     throw std::invalid_argument("adam: betas must be in [0, 1) and eps > 0");
-  for (const ParamRef& p : params_) {
-    first_.emplace_back(p.value.size(), 0.0f);
-    if (c.kind != "sgd") second_.emplace_back(p.value.size(), 0.0f);
+  for (std::size_t k = 0; k < params_.size(); ++k) {
+    const std::size_t n = params_[k].value.size();
+    first_.emplace_back(n, 0.0f);
+    second_.emplace_back(c.kind == "sgd" ? 0 : n, 0.0f);
+    for (std::size_t begin = 0; begin < n; begin += update_piece)
+      pieces_.push_back({k, begin, std::min(update_piece, n - begin), true});
   }
 }
 
-const ParamRef* Optimizer::step(double lr) {
-  ++steps_;
+bool Optimizer::update(std::size_t k, std::size_t begin, std::size_t count, double lr) {
   const auto& c = config_;
+  ParamRef& p = params_[k];
   const bool vector = kernel_mode() == KernelMode::vector;
+  const float wd = p.weight_decay ? float(c.weight_decay) : 0.0f;
+  float* const value = p.value.data() + begin;
+  const float* const grad = p.grad.data() + begin;
+  float* const first = first_[k].data() + begin;
+  if (c.kind == "sgd") {
+    const SgdStep s{float(lr), float(c.momentum), wd, c.nesterov, steps_ == 1};
+    return (vector ? vector_sgd_update : reference_sgd_update)(value, grad, first, count, s);
+  }
+  const double t = double(steps_);
+  const AdamStep s{wd,
+                   c.kind == "adamw",
+                   float(c.beta1),
+                   float(c.beta2),
+                   float(c.eps),
+                   float(lr / (1.0 - std::pow(c.beta1, t))),
+                   float(1.0 / std::sqrt(1.0 - std::pow(c.beta2, t))),
+                   float(1.0 - lr * wd)};
+  return (vector ? vector_adam_update : reference_adam_update)(value, grad, first, second_[k].data() + begin, count,
+                                                               s);
+}
+
+const ParamRef* Optimizer::step(double lr, const std::function<void()>& alongside) {
+  ++steps_;
   const ParamRef* non_finite = nullptr;
-  for (std::size_t k = 0; k < params_.size(); ++k) {
-    ParamRef& p = params_[k];
-    const float wd = p.weight_decay ? float(c.weight_decay) : 0.0f;
-    if (c.kind == "sgd") {
-      const SgdStep s{float(lr), float(c.momentum), wd, c.nesterov, steps_ == 1};
-      const bool finite = (vector ? vector_sgd_update : reference_sgd_update)(
-          p.value.data(), p.grad.data(), first_[k].data(), p.value.size(), s);
-      if (!finite && !non_finite) non_finite = &p;
+  if (!alongside || omp_get_max_threads() < 2 || omp_in_parallel()) {
+    for (std::size_t k = 0; k < params_.size(); ++k)
+      if (!update(k, 0, params_[k].value.size(), lr) && !non_finite) non_finite = &params_[k];
+    if (alongside) alongside();
+    return non_finite;
+  }
+  // The threads take the side work (first: the largest piece) and the pieces of every update as
+  // they come free. Updates are elementwise, so any sharing gives the same bits.
+  std::exception_ptr failure;
+  const auto count = std::int64_t(pieces_.size());
+#pragma omp parallel for schedule(dynamic, 1)
+  for (std::int64_t i = -1; i < count; ++i) {
+    if (i < 0) {
+      try {
+        alongside();
+      } catch (...) {
+        failure = std::current_exception();  // only this iteration writes it
+      }
       continue;
     }
-    const double t = double(steps_);
-    const AdamStep s{wd,
-                     c.kind == "adamw",
-                     float(c.beta1),
-                     float(c.beta2),
-                     float(c.eps),
-                     float(lr / (1.0 - std::pow(c.beta1, t))),
-                     float(1.0 / std::sqrt(1.0 - std::pow(c.beta2, t))),
-                     float(1.0 - lr * wd)};
-    const bool finite = (vector ? vector_adam_update : reference_adam_update)(
-        p.value.data(), p.grad.data(), first_[k].data(), second_[k].data(), p.value.size(), s);
-    if (!finite && !non_finite) non_finite = &p;
+    Piece& piece = pieces_[std::size_t(i)];
+    piece.finite = update(piece.param, piece.begin, piece.count, lr);
   }
+  if (failure) std::rethrow_exception(failure);
+  for (const Piece& piece : pieces_)
+    if (!piece.finite && !non_finite) non_finite = &params_[piece.param];
   return non_finite;
 }
 

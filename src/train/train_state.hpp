@@ -5,6 +5,7 @@
 #include "actlab/loss.hpp"
 #include "actlab/trainer.hpp"
 
+#include <array>
 #include <fmt/format.h>
 #include <stdexcept>
 
@@ -39,6 +40,8 @@ struct Trainer::State {
   void shuffle();
   double learning_rate() const;
   void train_batch(std::size_t b);
+  std::size_t batch_rows(std::size_t b) const;  // rows of batch b of the epoch
+  void gather_batch(std::size_t b);              // into batch_buffers[b % 2]
   std::string where_non_finite(std::span<const float> input) const;
 
   Sequential& model;
@@ -58,10 +61,17 @@ struct Trainer::State {
   std::size_t seen = 0, correct = 0;
   std::vector<EpochStats> history;
 
-  // Buffers reused by every batch.
+  // Buffers reused by every batch. Batches alternate between two input buffers, so that the next
+  // one can be gathered while this one's parameters are updated.
+  struct BatchBuffers {
+    std::vector<float> x;
+    std::vector<std::int32_t> labels;
+  };
+  static constexpr std::size_t no_batch = std::size_t(-1);
   std::vector<std::size_t> order;
-  std::vector<float> x, dlogits;
-  std::vector<std::int32_t> labels;
+  std::array<BatchBuffers, 2> batch_buffers;
+  std::size_t gathered = no_batch;  // the batch of this epoch whose rows are in its buffer
+  std::vector<float> dlogits;
 };
 
 }  // namespace actlab

@@ -72,14 +72,17 @@ Trainer::State::State(Sequential& m, const DataSplit& s, const TrainConfig& c)
   batch = std::min(config.batch, data.rows);
   batches = (data.rows + batch - 1) / batch;
   order.resize(data.rows);
-  x.resize(batch * data.features);
+  for (auto& b : batch_buffers) {
+    b.x.resize(batch * data.features);
+    b.labels.resize(batch);
+  }
   dlogits.resize(batch * m.out_features());
-  labels.resize(batch);
 }
 
 // The epoch's order depends only on the generator's state at the epoch's start, so that a resumed
 // run draws the same order.
 void Trainer::State::shuffle() {
+  gathered = no_batch;
   for (int i = 0; i < 4; ++i) epoch_start_rng[std::size_t(i)] = shuffle_rng.state()[i];
   std::iota(order.begin(), order.end(), std::size_t(0));
   for (std::size_t i = order.size() - 1; i > 0; --i) std::swap(order[i], order[shuffle_rng.below(i + 1)]);
@@ -101,20 +104,34 @@ std::string Trainer::State::where_non_finite(std::span<const float> input) const
   return "every layer's output is finite; the loss itself overflowed";
 }
 
+std::size_t Trainer::State::batch_rows(std::size_t b) const {
+  const std::size_t first = b * batch;
+  return std::min(batch, split.train.rows - first);
+}
+
+void Trainer::State::gather_batch(std::size_t b) {
+  const Dataset& data = split.train;
+  const std::size_t first = b * batch, rows = batch_rows(b);
+  BatchBuffers& buffers = batch_buffers[b % 2];
+  const std::span<const std::size_t> idx(order.data() + first, rows);
+  data.gather(idx, std::span(buffers.x.data(), rows * data.features));
+  for (std::size_t r = 0; r < rows; ++r) buffers.labels[r] = data.labels[idx[r]];
+  // The batch after this one is far apart in main memory: start fetching its rows now, while this
+  // one trains, instead of waiting on each when it is gathered.
+  if (const std::size_t next = first + rows; next < data.rows)
+    data.prefetch(std::span(order.data() + next, batch_rows(b + 1)));
+  gathered = b;
+}
+
 void Trainer::State::train_batch(std::size_t b) {
   const Dataset& data = split.train;
-  const std::size_t first = b * batch, rows = std::min(batch, data.rows - first);
+  const std::size_t rows = batch_rows(b);
   if (rows < 2) return;
   const std::size_t classes = model.out_features();
-  const std::span<const std::size_t> idx(order.data() + first, rows);
-  std::span<float> xb(x.data(), rows * data.features);
-  data.gather(idx, xb);
-  for (std::size_t r = 0; r < rows; ++r) labels[r] = data.labels[idx[r]];
-  // The next batch's rows are far apart in main memory: start fetching them now, while this
-  // batch's forward and backward run, instead of waiting on each when it is gathered.
-  if (const std::size_t next = first + rows; next < data.rows)
-    data.prefetch(std::span(order.data() + next, std::min(batch, data.rows - next)));
-  const std::span<const std::int32_t> lb(labels.data(), rows);
+  if (gathered != b) gather_batch(b);
+  BatchBuffers& buffers = batch_buffers[b % 2];
+  const std::span<const float> xb(buffers.x.data(), rows * data.features);
+  const std::span<const std::int32_t> lb(buffers.labels.data(), rows);
 
   const auto logits = model.forward(xb, rows, Mode::train, layer_rng);
   std::span<float> dz(dlogits.data(), rows * classes);
@@ -125,7 +142,11 @@ void Trainer::State::train_batch(std::size_t b) {
   correct += count_correct(logits, lb, classes);
   model.backward(dz);
   lr = learning_rate();
-  if (const ParamRef* bad = optimizer.step(lr))
+  // The next batch of the epoch goes into the other buffer while the parameters are updated: this
+  // batch's input stays as it was for the diagnostics that look at it after the step.
+  const bool has_next = b + 1 < batches && batch_rows(b + 1) >= 2;
+  const auto gather_next = [&] { gather_batch(b + 1); };
+  if (const ParamRef* bad = optimizer.step(lr, has_next ? std::function<void()>(gather_next) : nullptr))
     throw NonFiniteError(fmt::format("epoch {}, step {}: the gradient of {} holds NaN or inf; training stopped",
                                      epoch, step + 1, bad->name));
   ++step;
