@@ -50,8 +50,8 @@ void for_each_vector(std::size_t begin, std::size_t end, Body&& body) {
   if (c < end) body(PartLanes{d, end - c}, c);
 }
 
-// Rows go in tiles of a few: per-feature sums and constants stay in registers across a tile, and a
-// tile of rows still reads memory as it lies. Sums keep the row order, so tiling changes no bit.
+// The summing passes take rows in tiles of a few: per-feature sums stay in registers across a tile,
+// and a tile of rows still reads memory as it lies. Sums keep the row order, so tiling changes no bit.
 constexpr std::size_t row_tile = 4;
 
 // Calls body(lanes, c, r0, r1) for each tile of rows [r0, r1) within [first, last), and in each
@@ -64,21 +64,29 @@ void for_each_tile(std::size_t first, std::size_t last, std::size_t begin, std::
   }
 }
 
-// Stores out row r = compute(r) for each row of a tile, loading a whole tile before storing any of
-// it: an output row stored just before the next input row is loaded sits a multiple of 4 KiB away
-// when rows are 1024 floats long, and the load would wait on a false dependency (4K aliasing).
-template <class Lanes, class Compute>
-void store_tile(const Lanes& l, float* out, std::size_t stride, std::size_t c, std::size_t r0, std::size_t r1,
-                Compute&& compute) {
-  static_assert(row_tile == 4);
-  if (r1 - r0 == row_tile) {
-    const V v0 = compute(r0), v1 = compute(r0 + 1), v2 = compute(r0 + 2), v3 = compute(r0 + 3);
-    l.store(v0, out + r0 * stride + c);
-    l.store(v1, out + (r0 + 1) * stride + c);
-    l.store(v2, out + (r0 + 2) * stride + c);
-    l.store(v3, out + (r0 + 3) * stride + c);
-  } else {
-    for (std::size_t r = r0; r < r1; ++r) l.store(compute(r), out + r * stride + c);
+// Stores out[r][c] = compute(lanes, r, c) for rows [first, last) and features [begin, end), one
+// row after another: each row's input and output are read and written as they lie, in one stream
+// each, and the per-feature constants come from L1 (1024x1024, 1 thread, against tiles of 4 rows:
+// eval 0.15-0.18 instead of 0.18-0.22 ns per value, backward 0.58-0.69 instead of 0.73-0.83). Four
+// vectors are computed before any is stored (an output may alias its input).
+template <class Compute>
+void store_rows(float* out, std::size_t stride, std::size_t first, std::size_t last, std::size_t begin,
+                std::size_t end, Compute&& compute) {
+  const D d;
+  const std::size_t n = hn::Lanes(d);
+  const FullLanes full{d};
+  for (std::size_t r = first; r < last; ++r) {
+    float* const row = out + r * stride;
+    std::size_t c = begin;
+    for (; c + 4 * n <= end; c += 4 * n) {
+      const V v0 = compute(full, r, c), v1 = compute(full, r, c + n), v2 = compute(full, r, c + 2 * n),
+              v3 = compute(full, r, c + 3 * n);
+      hn::StoreU(v0, d, row + c);
+      hn::StoreU(v1, d, row + c + n);
+      hn::StoreU(v2, d, row + c + 2 * n);
+      hn::StoreU(v3, d, row + c + 3 * n);
+    }
+    for_each_vector(c, end, [&](const auto& l, std::size_t cc) { l.store(compute(l, r, cc), row + cc); });
   }
 }
 
@@ -111,7 +119,7 @@ void ForwardTrain(float* y, float* mean, float* invstd, float* running_mean, flo
                   const float* x, const float* gamma, const float* beta, BatchNormShape s, float eps,
                   float momentum) {
   const std::size_t n = s.rows, f = s.features;
-  float* mean_d = scratch_row(f);  // mean - k, kept exact for the output pass
+  float* mean_d = scratch_row(2 * f);  // mean - k, kept exact for the output pass; then the scale
   for_feature_ranges(s, [&](std::size_t begin, std::size_t end) {
     // Pass 1: sums of d = x - k and d^2, accumulated in mean and invstd.
     for_each_vector(begin, end, [&](const auto& l, std::size_t c) {
@@ -129,6 +137,7 @@ void ForwardTrain(float* y, float* mean, float* invstd, float* running_mean, flo
       l.store(sum, mean + c);
       l.store(sum_sq, invstd + c);
     });
+
     for_each_vector(begin, end, [&](const auto& l, std::size_t c) {
       const D d = l.d;
       const V inv_n = hn::Set(d, 1.0f / float(n));
@@ -148,15 +157,17 @@ void ForwardTrain(float* y, float* mean, float* invstd, float* running_mean, flo
     });
     // Pass 2: y = gamma (x - mean) inv + beta = ((x - k) - mean_d) scale + beta. Row 0 last: it is
     // the shift k, and y may alias x.
-    const auto normalize = [&](const auto& l, std::size_t c, std::size_t r0, std::size_t r1) {
-      const V scale = hn::Mul(l.load(gamma + c), l.load(invstd + c));
-      const V k = l.load(x + c), md = l.load(mean_d + c), b = l.load(beta + c);
-      store_tile(l, y, f, c, r0, r1, [&](std::size_t r) {
-        return hn::MulAdd(hn::Sub(hn::Sub(l.load(x + r * f + c), k), md), scale, b);
-      });
+    // The scale gamma invstd, computed once per feature into the scratch row's second half.
+    float* const scale = mean_d + f;
+    for_each_vector(begin, end, [&](const auto& l, std::size_t c) {
+      l.store(hn::Mul(l.load(gamma + c), l.load(invstd + c)), scale + c);
+    });
+    const auto normalize = [&](const auto& l, std::size_t r, std::size_t c) {
+      return hn::MulAdd(hn::Sub(hn::Sub(l.load(x + r * f + c), l.load(x + c)), l.load(mean_d + c)), l.load(scale + c),
+                        l.load(beta + c));
     };
-    for_each_tile(1, n, begin, end, normalize);
-    for_each_tile(0, 1, begin, end, normalize);
+    store_rows(y, f, 1, n, begin, end, normalize);
+    store_rows(y, f, 0, 1, begin, end, normalize);
   });
 }
 
@@ -169,10 +180,8 @@ void ForwardEval(float* y, const float* x, const float* gamma, const float* beta
       const V inv = hn::Div(hn::Set(l.d, 1.0f), hn::Sqrt(hn::Add(l.load(running_var + c), hn::Set(l.d, eps))));
       l.store(hn::Mul(l.load(gamma + c), inv), scale + c);
     });
-    for_each_tile(0, s.rows, begin, end, [&](const auto& l, std::size_t c, std::size_t r0, std::size_t r1) {
-      const V mu = l.load(running_mean + c), sc = l.load(scale + c), b = l.load(beta + c);
-      store_tile(l, y, f, c, r0, r1,
-                 [&](std::size_t r) { return hn::MulAdd(hn::Sub(l.load(x + r * f + c), mu), sc, b); });
+    store_rows(y, f, 0, s.rows, begin, end, [&](const auto& l, std::size_t r, std::size_t c) {
+      return hn::MulAdd(hn::Sub(l.load(x + r * f + c), l.load(running_mean + c)), l.load(scale + c), l.load(beta + c));
     });
   });
 }
@@ -204,6 +213,7 @@ void Backward(float* dx, float* dgamma, float* dbeta, const float* dy, const flo
       l.store(sum_gd, dgamma + c);
       l.store(sum_d, sum_dev + c);
     });
+
     for_each_vector(begin, end, [&](const auto& l, std::size_t c) {
       const V inv_n = hn::Set(l.d, 1.0f / float(n));
       const V md = hn::Mul(l.load(sum_dev + c), inv_n);  // the float mean's own rounding error, recovered
@@ -223,11 +233,9 @@ void Backward(float* dx, float* dgamma, float* dbeta, const float* dy, const flo
       l.store(hn::NegMulAdd(b, l.load(sum_dev + c), hn::Neg(hn::Mul(a, hn::Mul(l.load(dbeta + c), inv_n)))),
               coef_c + c);
     });
-    for_each_tile(0, n, begin, end, [&](const auto& l, std::size_t c, std::size_t r0, std::size_t r1) {
-      const V k = l.load(mean + c), a = l.load(coef_a + c), b = l.load(coef_b + c), cc = l.load(coef_c + c);
-      store_tile(l, dx, f, c, r0, r1, [&](std::size_t r) {
-        return hn::MulAdd(a, l.load(dy + r * f + c), hn::MulAdd(b, hn::Sub(l.load(x + r * f + c), k), cc));
-      });
+    store_rows(dx, f, 0, n, begin, end, [&](const auto& l, std::size_t r, std::size_t c) {
+      return hn::MulAdd(l.load(coef_a + c), l.load(dy + r * f + c),
+                        hn::MulAdd(l.load(coef_b + c), hn::Sub(l.load(x + r * f + c), l.load(mean + c)), l.load(coef_c + c)));
     });
   });
 }
