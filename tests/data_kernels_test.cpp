@@ -1,6 +1,7 @@
 // The byte-to-float conversion of Dataset::gather and the diagnostics' per-unit statistics: vector
 // versions against the reference loops, bit for bit, on widths that leave a partial vector.
 #include "kernels/convert_kernels.hpp"
+#include "kernels/loss_kernels.hpp"
 #include "kernels/unit_stats_kernels.hpp"
 
 #include "actlab/random.hpp"
@@ -109,6 +110,36 @@ TEST(Moments, VectorAgreesWithTheReferenceAndWithHandSums) {
     const Moments ref = reference_moments(v.data(), n), vec = vector_moments(v.data(), n);
     EXPECT_NEAR(vec.sum, ref.sum, 1e-12 * (1.0 + ref.sum_squares)) << n;
     EXPECT_NEAR(vec.sum_squares, ref.sum_squares, 1e-12 * (1.0 + ref.sum_squares)) << n;
+  }
+}
+
+// Softmax cross-entropy: the vector kernel against the reference loop, for class counts that fill
+// part of a vector, exactly one, and several; logits up to +-80 apart (exponentials down to e^-160).
+TEST(SoftmaxCrossEntropy, VectorAgreesWithTheReference) {
+  for (const std::size_t classes : {1, 3, 10, 16, 17, 40}) {
+    const std::size_t rows = 37;
+    Rng rng(classes);
+    std::vector<float> z(rows * classes);
+    std::vector<std::int32_t> labels(rows);
+    for (std::size_t i = 0; i < z.size(); ++i) z[i] = float(rng.normal() * (i % 5 == 0 ? 40.0 : 2.0));
+    for (auto& l : labels) l = std::int32_t(rng.below(classes));
+    std::vector<float> ref(z.size()), vec(z.size());
+    const double ref_loss = reference_softmax_cross_entropy(ref.data(), z.data(), labels.data(), rows, classes);
+    const double vec_loss = vector_softmax_cross_entropy(vec.data(), z.data(), labels.data(), rows, classes);
+    EXPECT_NEAR(vec_loss, ref_loss, 1e-6 * (1.0 + ref_loss)) << classes;
+    for (std::size_t i = 0; i < z.size(); ++i) ASSERT_NEAR(vec[i], ref[i], 1e-8f + 1e-6f * std::fabs(ref[i])) << i;
+    // Without a gradient, the same loss.
+    EXPECT_EQ(vector_softmax_cross_entropy(nullptr, z.data(), labels.data(), rows, classes), vec_loss);
+  }
+}
+
+TEST(SoftmaxCrossEntropy, NonFiniteLogitsGiveANonFiniteLoss) {
+  const std::vector<std::int32_t> labels{1};
+  for (const float bad : {std::nanf(""), INFINITY}) {
+    const std::vector<float> z{0.5f, bad, -1.0f};
+    std::vector<float> dz(3);
+    EXPECT_FALSE(std::isfinite(vector_softmax_cross_entropy(dz.data(), z.data(), labels.data(), 1, 3)));
+    EXPECT_FALSE(std::isfinite(reference_softmax_cross_entropy(dz.data(), z.data(), labels.data(), 1, 3)));
   }
 }
 

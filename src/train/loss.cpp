@@ -1,11 +1,12 @@
 #include "actlab/loss.hpp"
 
+#include "actlab/kernels.hpp"
+#include "kernels/loss_kernels.hpp"
 #include "kernels/scalar_math.hpp"
 
 #include <cmath>
 #include <fmt/format.h>
 #include <stdexcept>
-#include <vector>
 
 namespace actlab {
 namespace {
@@ -24,28 +25,16 @@ double softmax_cross_entropy(std::span<float> dlogits, std::span<const float> lo
     throw std::invalid_argument(fmt::format("cross-entropy: {} logits for {} rows of {} classes", logits.size(),
                                             rows, classes));
   check_grad(dlogits, logits.size());
-  thread_local std::vector<float> exps;  // grows once; no allocation per training step after that
-  if (exps.size() < classes) exps.resize(classes);
-  const double inv_rows = rows ? 1.0 / double(rows) : 0.0;
-  double total = 0.0;
-  for (std::size_t r = 0; r < rows; ++r) {
-    const float* z = logits.data() + r * classes;
-    const std::int32_t label = labels[r];
+  for (const std::int32_t label : labels)
     if (label < 0 || std::size_t(label) >= classes)
       throw std::invalid_argument(fmt::format("cross-entropy: label {} out of range [0, {})", label, classes));
-    float zmax = z[0];
-    for (std::size_t c = 1; c < classes; ++c) zmax = std::fmax(zmax, z[c]);
-    // One float exp per logit (two double ones were most of the loss's time), summed in double.
-    double sum = 0.0;
-    for (std::size_t c = 0; c < classes; ++c) sum += (exps[c] = std::exp(z[c] - zmax));
-    total += std::log(sum) - (double(z[label]) - zmax);
-    if (dlogits.empty()) continue;
-    float* dz = dlogits.data() + r * classes;
-    const double inv_sum = 1.0 / sum;
-    for (std::size_t c = 0; c < classes; ++c)
-      dz[c] = float((exps[c] * inv_sum - (std::int32_t(c) == label ? 1.0 : 0.0)) * inv_rows);
-  }
-  return rows ? total / double(rows) : 0.0;
+  if (rows == 0) return 0.0;
+  // The vector kernel exponentiates a row's logits together (the two double exps per logit that
+  // this loop once had were most of the loss's time).
+  const double total = (kernel_mode() == KernelMode::vector ? vector_softmax_cross_entropy
+                                                             : reference_softmax_cross_entropy)(
+      dlogits.empty() ? nullptr : dlogits.data(), logits.data(), labels.data(), rows, classes);
+  return total / double(rows);
 }
 
 double mse_loss(std::span<float> dy, std::span<const float> y, std::span<const float> target) {
