@@ -1,6 +1,7 @@
 // The byte-to-float conversion of Dataset::gather and the diagnostics' per-unit statistics: vector
 // versions against the reference loops, bit for bit, on widths that leave a partial vector.
 #include "kernels/convert_kernels.hpp"
+#include "kernels/linear_kernels.hpp"
 #include "kernels/loss_kernels.hpp"
 #include "kernels/unit_stats_kernels.hpp"
 
@@ -141,6 +142,23 @@ TEST(SoftmaxCrossEntropy, NonFiniteLogitsGiveANonFiniteLoss) {
     EXPECT_FALSE(std::isfinite(vector_softmax_cross_entropy(dz.data(), z.data(), labels.data(), 1, 3)));
     EXPECT_FALSE(std::isfinite(reference_softmax_cross_entropy(dz.data(), z.data(), labels.data(), 1, 3)));
   }
+}
+
+TEST(ColumnSums, VectorGivesTheReferenceBits) {
+  for (const std::size_t cols : {1, 5, 16, 63, 64, 65, 256}) {
+    const std::size_t rows = 129;
+    Rng rng(cols);
+    std::vector<float> in(rows * cols);
+    for (float& v : in) v = float(rng.normal() * 1e3);
+    std::vector<float> ref(cols), vec(cols, -1.0f);
+    reference_column_sums(ref.data(), in.data(), rows, cols);
+    vector_column_sums(vec.data(), in.data(), rows, cols);
+    EXPECT_TRUE(same_bits(ref, vec)) << cols;
+  }
+  const std::vector<float> two_rows{1.0f, 2.0f, 3.0f, 10.0f, 20.0f, 30.0f};
+  std::vector<float> sums(3);
+  vector_column_sums(sums.data(), two_rows.data(), 2, 3);
+  EXPECT_EQ(sums, (std::vector<float>{11.0f, 22.0f, 33.0f}));
 }
 
 }  // namespace

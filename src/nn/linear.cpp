@@ -1,7 +1,9 @@
 // Linear layer on the matrix products of kernels/gemm.hpp (OpenBLAS): y = x W^T + b, dW = dy^T x, db = column sums of dy, dx = dy W.
 #include "actlab/layers.hpp"
 
+#include "actlab/kernels.hpp"
 #include "kernels/gemm.hpp"
+#include "kernels/linear_kernels.hpp"
 
 namespace actlab {
 
@@ -20,9 +22,8 @@ void Linear::backward(std::span<float> dx, std::span<const float> dy, std::span<
                       std::span<const float>, std::size_t rows) {
   const auto m = int(rows), n = int(out_features), k = int(in_features);
   gemm(true, false, n, k, m, 1.0f, dy.data(), n, x.data(), k, 0.0f, dweight.data(), k);
-  std::fill(dbias.begin(), dbias.end(), 0.0f);
-  for (std::size_t r = 0; r < rows; ++r)
-    for (std::size_t c = 0; c < out_features; ++c) dbias[c] += dy[r * out_features + c];
+  (kernel_mode() == KernelMode::vector ? vector_column_sums : reference_column_sums)(dbias.data(), dy.data(), rows,
+                                                                                  out_features);
   if (!dx.empty())
     gemm(false, false, m, k, n, 1.0f, dy.data(), n, weight.data(), k, 0.0f, dx.data(), k);
 }
