@@ -8,6 +8,7 @@
 #include <cmath>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+#include <omp.h>
 
 namespace actlab {
 namespace {
@@ -23,7 +24,7 @@ EpochHealth one_epoch(Sequential& model, const DataSplit& data, std::size_t batc
   config.optimizer.lr = lr;
   config.optimizer.momentum = 0.0;
   TrainCallbacks callbacks;
-  callbacks.on_step = [&](std::size_t step) { diagnostics.observe_step(step); };
+  callbacks.observe = [&](std::size_t step) { diagnostics.observe_step(step); };
   Trainer trainer(model, data, config);
   trainer.run(callbacks);
   return diagnostics.end_epoch(1, data.test);
@@ -121,6 +122,26 @@ TEST(Diagnostics, GradientRatioMatchesAHandComputation) {
   EXPECT_NEAR(health.linear[0].weight_grad_rms, rms(dw1), 1e-6);
   EXPECT_NEAR(health.linear[1].weight_grad_rms, rms(dw2), 1e-6);
   EXPECT_NEAR(health.grad_ratio_first_last, rms(dw1) / rms(dw2), 1e-5);
+}
+
+// With two threads the diagnostics observe each step while the optimizer updates the parameters
+// (the model has enough of them): the report must be the one of a single thread, bit for bit,
+// PReLU slopes included (those of the backward, not of the update running beside).
+TEST(Diagnostics, SameReportWithOneAndTwoThreads) {
+  const DataSplit data = load_data("spirals", 3);
+  const auto report = [&](int threads) {
+    const int saved = omp_get_max_threads();
+    omp_set_num_threads(threads);
+    Sequential model = parse_model_spec("linear(256),batchnorm1d,prelu,linear(256),leaky_relu,linear(3)", 2);
+    Rng rng(4);
+    initialize_parameters(model, rng);
+    DiagnosticsOptions every_step;
+    every_step.sample_every = 1;
+    const std::string line = Diagnostics::to_json_line(one_epoch(model, data, 32, every_step, 0.05));
+    omp_set_num_threads(saved);
+    return line;
+  };
+  EXPECT_EQ(report(1), report(2));
 }
 
 TEST(Diagnostics, JsonLineCarriesEveryField) {

@@ -259,7 +259,8 @@ TEST(Optimizer, WorkAlongsideTheUpdateChangesNoBit) {
     std::vector<ParamRef> refs() { return {{"a", a, ga, true}, {"b", b, gb, false}}; }
   };
   Rng rng(3);
-  Tensors start{std::vector<float>(40000), std::vector<float>(40000), std::vector<float>(33), std::vector<float>(33)};
+  // 70033 values: above the size from which the update is shared among threads.
+  Tensors start{std::vector<float>(70000), std::vector<float>(70000), std::vector<float>(33), std::vector<float>(33)};
   for (auto* v : {&start.a, &start.ga, &start.b, &start.gb})
     for (float& x : *v) x = float(rng.normal());
   const int saved = omp_get_max_threads();
@@ -273,16 +274,19 @@ TEST(Optimizer, WorkAlongsideTheUpdateChangesNoBit) {
     int calls = 0;
     for (int step = 0; step < 3; ++step) {
       EXPECT_EQ(plain_opt.step(0.1), nullptr);
-      EXPECT_EQ(beside_opt.step(0.1, [&] { ++calls; }), nullptr);
+      const std::function<void()> count_call = [&] { ++calls; };
+      EXPECT_EQ(beside_opt.step(0.1, std::span(&count_call, 1)), nullptr);
     }
     EXPECT_EQ(calls, 3) << kind;
     EXPECT_TRUE(plain.a == beside.a && plain.b == beside.b) << kind;
 
     beside.gb[7] = NAN;
-    const ParamRef* bad = beside_opt.step(0.1, [] {});
+    const std::function<void()> nothing = [] {};
+    const ParamRef* bad = beside_opt.step(0.1, std::span(&nothing, 1));
     ASSERT_NE(bad, nullptr);
     EXPECT_EQ(bad->name, "b");
-    EXPECT_THROW(beside_opt.step(0.1, [] { throw std::runtime_error("gather failed"); }), std::runtime_error);
+    const std::function<void()> failing = [] { throw std::runtime_error("gather failed"); };
+    EXPECT_THROW(beside_opt.step(0.1, std::span(&failing, 1)), std::runtime_error);
   }
   omp_set_num_threads(saved);
 }

@@ -68,8 +68,10 @@ class Diagnostics {
  public:
   Diagnostics(Sequential& model, const DiagnosticsOptions& options = {});
 
-  // After each optimizer step (the layer outputs and gradients of that step are still in place).
-  // Installs itself as the model's backward observer to see the input gradients.
+  // After each step's backward (the layer outputs and gradients of that step are still in place),
+  // before or while the optimizer updates the parameters: it reads no parameter. PReLU slopes are
+  // the ones that backward used, which the model's backward observer (installed here, also to see
+  // the input gradients) copies.
   void observe_step(std::size_t step);
   // Summarizes the epoch, resets the accumulators. held_out: rows for the train/eval gap.
   EpochHealth end_epoch(int epoch, const Dataset& held_out);
@@ -85,7 +87,7 @@ class Diagnostics {
     double sum_x = 0, sum_xx = 0, sum_y = 0, sum_yy = 0, count = 0;
     double grad_ss = 0, grad_count = 0;
   };
-  void observe_activation(std::size_t layer, UnitStats& s, bool sample);
+  void observe_activation(std::size_t k, bool sample);  // watched_[k]
 
   Sequential& model_;
   DiagnosticsOptions options_;
@@ -94,7 +96,8 @@ class Diagnostics {
   std::vector<double> weight_grad_ss_;  // per Linear layer, over sampled steps
   std::size_t samples_ = 0, rows_seen_ = 0;
   bool sample_backward_ = true;  // the first step is sampled
-  std::vector<float> ones_, derivative_, slopes_;
+  std::vector<float> ones_, derivative_;
+  std::vector<std::vector<float>> abs_slopes_;  // per watched PReLU layer, |slope| per unit
   std::vector<int> dead_since_;  // first epoch a watched layer crossed the dead warning, or 0
 };
 

@@ -4,6 +4,7 @@
 #include "actlab/layers.hpp"
 
 #include <functional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -32,10 +33,12 @@ class Optimizer {
   //   adamw: p *= 1 - lr wd, then adam without the wd term.
   // Returns the first parameter whose gradient held a NaN or inf (its update is already applied:
   // stop training), or nullptr when all were finite.
-  // `alongside`, when given, is other work that touches none of the parameters (the trainer
-  // gathers the next batch): with two or more OpenMP threads it runs on one of them while the
-  // others start on the update, and the threads share what is left; otherwise it runs after.
-  const ParamRef* step(double lr, const std::function<void()>& alongside = {});
+  // `alongside` is other work that touches none of the parameters (the trainer gathers the next
+  // batch and runs the diagnostics): with two or more OpenMP threads (and 64K parameters or more)
+  // each task runs on one of them
+  // while the others start on the update, and the threads share what is left; otherwise the tasks
+  // run after the update, in order.
+  const ParamRef* step(double lr, std::span<const std::function<void()>> alongside = {});
 
   const OptimizerConfig& config() const { return config_; }
   long long steps() const { return steps_; }
@@ -57,6 +60,7 @@ class Optimizer {
   };
   std::vector<std::vector<float>> first_, second_;  // momentum / Adam moments, one per parameter
   std::vector<Piece> pieces_;  // every parameter's update in pieces the threads share
+  std::size_t total_values_ = 0;
   long long steps_ = 0;
 };
 

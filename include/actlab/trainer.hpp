@@ -45,7 +45,11 @@ struct EpochStats {
 struct TrainCallbacks {
   std::function<void(std::size_t batches_done, std::size_t batches_total, double running_loss)> on_batch;
   std::function<void(const EpochStats&)> on_epoch;
-  // Called after each optimizer step with the global step count (checkpointing, diagnostics).
+  // Called once per step after its backward, with the step count the step ends with. With two or
+  // more threads it runs on one of them while the parameters are updated, so it may read the
+  // step's activations and gradients but no parameter (diagnostics).
+  std::function<void(std::size_t step)> observe;
+  // Called after each optimizer step with the global step count (checkpointing).
   std::function<void(std::size_t step)> on_step;
   // Polled at every batch boundary; returning true stops the run there (resumable).
   std::function<bool()> stop_requested;

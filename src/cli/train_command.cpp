@@ -195,8 +195,8 @@ int run_train(const TrainOptions& o) {
     }
     std::fflush(stdout);
   };
+  if (diagnostics) callbacks.observe = [&](std::size_t step) { diagnostics->observe_step(step); };
   callbacks.on_step = [&](std::size_t step) {
-    if (diagnostics) diagnostics->observe_step(step);
     if (o.checkpoint_every > 0 && step % o.checkpoint_every == 0) save_checkpoint();
   };
   interrupted = 0;

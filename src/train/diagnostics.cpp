@@ -37,19 +37,29 @@ Diagnostics::Diagnostics(Sequential& model, const DiagnosticsOptions& options) :
     }
   weight_grad_ss_.assign(layers.size(), 0.0);
   dead_since_.assign(watched_.size(), 0);
+  abs_slopes_.resize(watched_.size());
+  for (std::size_t k = 0; k < watched_.size(); ++k)
+    if (std::holds_alternative<PReLU>(layers[watched_[k]])) abs_slopes_[k].assign(model.widths()[watched_[k]], 0.0f);
   model_.set_backward_observer([this](std::size_t layer, std::span<const float> dy) {
-    if (!sample_backward_) return;
     const auto it = std::find(watched_.begin(), watched_.end(), layer);
     if (it == watched_.end()) return;
-    UnitStats& s = stats_[std::size_t(it - watched_.begin())];
-    s.grad_ss += sum_squares(dy);
-    s.grad_count += double(dy.size());
+    const auto k = std::size_t(it - watched_.begin());
+    // The slopes this backward differentiates with, kept for observe_step: the optimizer may be
+    // changing them while it runs.
+    if (const auto* prelu = std::get_if<PReLU>(&model_.layers()[layer]))
+      for (std::size_t u = 0; u < abs_slopes_[k].size(); ++u)
+        abs_slopes_[k][u] = std::fabs(prelu->weight[prelu->weight.size() == 1 ? 0 : u]);
+    if (!sample_backward_) return;
+    stats_[k].grad_ss += sum_squares(dy);
+    stats_[k].grad_count += double(dy.size());
   });
 }
 
 // One pass over the layer's input x, output y and derivative f'(x): per-unit maxima and
 // saturation counts every step; layer means and variances on sampled steps.
-void Diagnostics::observe_activation(std::size_t layer, UnitStats& s, bool sample) {
+void Diagnostics::observe_activation(std::size_t k, bool sample) {
+  const std::size_t layer = watched_[k];
+  UnitStats& s = stats_[k];
   const std::size_t rows = model_.last_rows(), units = model_.widths()[layer], n = rows * units;
   const std::span<const float> x = model_.layer_input(layer), y = model_.layer_output(layer);
   const bool vector = kernel_mode() == KernelMode::vector;
@@ -62,10 +72,7 @@ void Diagnostics::observe_activation(std::size_t layer, UnitStats& s, bool sampl
     (vector ? vector_unit_stats : reference_unit_stats)(refs, x.data(), derivative_.data(), rows);
   } else {
     // PReLU: f'(x) is 1 above zero and the unit's slope below, so no derivative array is needed.
-    const auto& w = std::get<PReLU>(model_.layers()[layer]).weight;
-    slopes_.resize(units);
-    for (std::size_t u = 0; u < units; ++u) slopes_[u] = std::fabs(w[w.size() == 1 ? 0 : u]);
-    (vector ? vector_prelu_unit_stats : reference_prelu_unit_stats)(refs, x.data(), slopes_.data(), rows);
+    (vector ? vector_prelu_unit_stats : reference_prelu_unit_stats)(refs, x.data(), abs_slopes_[k].data(), rows);
   }
   if (!sample) return;
   const Moments mx = moments_of(x), my = moments_of(y);
@@ -79,7 +86,7 @@ void Diagnostics::observe_activation(std::size_t layer, UnitStats& s, bool sampl
 void Diagnostics::observe_step(std::size_t step) {
   // Every sample_every-th step, and always the epoch's first, so that short epochs have samples.
   const bool sample = step % options_.sample_every == 0 || samples_ == 0;
-  for (std::size_t k = 0; k < watched_.size(); ++k) observe_activation(watched_[k], stats_[k], sample);
+  for (std::size_t k = 0; k < watched_.size(); ++k) observe_activation(k, sample);
   rows_seen_ += model_.last_rows();
   if (sample) {
     ++samples_;

@@ -68,7 +68,7 @@ RunSummary train_run(const std::string& spec, const DataSplit& data, const Train
   std::string health_text;
   EpochHealth last_health;
   TrainCallbacks callbacks;
-  callbacks.on_step = [&](std::size_t step) { diagnostics.observe_step(step); };
+  callbacks.observe = [&](std::size_t step) { diagnostics.observe_step(step); };
   callbacks.on_epoch = [&](const EpochStats& s) {
     last_health = diagnostics.end_epoch(s.epoch, data.test);
     health_text += Diagnostics::to_json_line(last_health) + "\n";

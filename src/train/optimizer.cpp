@@ -1,6 +1,7 @@
 #include "actlab/optimizer.hpp"
 
 #include "actlab/kernels.hpp"
+#include "kernels/parallel_policy.hpp"
 #include "kernels/update_kernels.hpp"
 
 #include <algorithm>
@@ -13,8 +14,9 @@
 namespace actlab {
 namespace {
 
-// Values per piece of a parameter's update: pieces are what the threads share out.
-constexpr std::size_t update_piece = 16384;
+// Values per piece of a parameter's update: pieces are what the threads share out, from a model of
+// update_parallel_values parameters (smaller ones finish their update in a few microseconds).
+constexpr std::size_t update_piece = 16384, update_parallel_values = 65536;
 
 }  // namespace
 
@@ -34,6 +36,7 @@ Optimizer::Optimizer(const OptimizerConfig& config, std::vector<ParamRef> params
     const std::size_t n = params_[k].value.size();
     first_.emplace_back(n, 0.0f);
     second_.emplace_back(c.kind == "sgd" ? 0 : n, 0.0f);
+    total_values_ += n;
     for (std::size_t begin = 0; begin < n; begin += update_piece)
       pieces_.push_back({k, begin, std::min(update_piece, n - begin), true});
   }
@@ -64,26 +67,27 @@ bool Optimizer::update(std::size_t k, std::size_t begin, std::size_t count, doub
                                                                s);
 }
 
-const ParamRef* Optimizer::step(double lr, const std::function<void()>& alongside) {
+const ParamRef* Optimizer::step(double lr, std::span<const std::function<void()>> alongside) {
   ++steps_;
   const ParamRef* non_finite = nullptr;
-  if (!alongside || omp_get_max_threads() < 2 || omp_in_parallel()) {
+  if (alongside.empty() || !worth_parallel(double(total_values_), update_parallel_values)) {
     for (std::size_t k = 0; k < params_.size(); ++k)
       if (!update(k, 0, params_[k].value.size(), lr) && !non_finite) non_finite = &params_[k];
-    if (alongside) alongside();
+    for (const auto& task : alongside) task();
     return non_finite;
   }
-  // The threads take the side work (first: the largest piece) and the pieces of every update as
+  // The threads take the side tasks first (the largest pieces), then the pieces of every update as
   // they come free. Updates are elementwise, so any sharing gives the same bits.
   std::exception_ptr failure;
-  const auto count = std::int64_t(pieces_.size());
+  const auto tasks = std::int64_t(alongside.size()), count = std::int64_t(pieces_.size());
 #pragma omp parallel for schedule(dynamic, 1)
-  for (std::int64_t i = -1; i < count; ++i) {
+  for (std::int64_t i = -tasks; i < count; ++i) {
     if (i < 0) {
       try {
-        alongside();
+        alongside[std::size_t(i + tasks)]();
       } catch (...) {
-        failure = std::current_exception();  // only this iteration writes it
+#pragma omp critical(actlab_optimizer_failure)
+        if (!failure) failure = std::current_exception();
       }
       continue;
     }

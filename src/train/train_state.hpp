@@ -39,7 +39,8 @@ struct Trainer::State {
   State(Sequential& model, const DataSplit& split, const TrainConfig& config);
   void shuffle();
   double learning_rate() const;
-  void train_batch(std::size_t b);
+  // observe: TrainCallbacks::observe (may be empty).
+  void train_batch(std::size_t b, const std::function<void(std::size_t)>& observe);
   std::size_t batch_rows(std::size_t b) const;  // rows of batch b of the epoch
   void gather_batch(std::size_t b);              // into batch_buffers[b % 2]
   std::string where_non_finite(std::span<const float> input) const;

@@ -123,7 +123,7 @@ void Trainer::State::gather_batch(std::size_t b) {
   gathered = b;
 }
 
-void Trainer::State::train_batch(std::size_t b) {
+void Trainer::State::train_batch(std::size_t b, const std::function<void(std::size_t)>& observe) {
   const Dataset& data = split.train;
   const std::size_t rows = batch_rows(b);
   if (rows < 2) return;
@@ -142,11 +142,13 @@ void Trainer::State::train_batch(std::size_t b) {
   correct += count_correct(logits, lb, classes);
   model.backward(dz);
   lr = learning_rate();
-  // The next batch of the epoch goes into the other buffer while the parameters are updated: this
-  // batch's input stays as it was for the diagnostics that look at it after the step.
-  const bool has_next = b + 1 < batches && batch_rows(b + 1) >= 2;
-  const auto gather_next = [&] { gather_batch(b + 1); };
-  if (const ParamRef* bad = optimizer.step(lr, has_next ? std::function<void()>(gather_next) : nullptr))
+  // While the parameters are updated: the step's observer, and the next batch of the epoch
+  // gathered into the other buffer (this batch's input stays as it was for the observer).
+  std::array<std::function<void()>, 2> alongside;
+  std::size_t tasks = 0;
+  if (b + 1 < batches && batch_rows(b + 1) >= 2) alongside[tasks++] = [this, b] { gather_batch(b + 1); };
+  if (observe) alongside[tasks++] = [this, &observe] { observe(step + 1); };
+  if (const ParamRef* bad = optimizer.step(lr, std::span(alongside.data(), tasks)))
     throw NonFiniteError(fmt::format("epoch {}, step {}: the gradient of {} holds NaN or inf; training stopped",
                                      epoch, step + 1, bad->name));
   ++step;
@@ -177,7 +179,7 @@ bool Trainer::run(const TrainCallbacks& callbacks) {
         s.matmul_seconds += gemm_seconds() - gemm_start;
         return false;
       }
-      s.train_batch(s.batch_in_epoch);
+      s.train_batch(s.batch_in_epoch, callbacks.observe);
       ++s.batch_in_epoch;  // before the callbacks: a checkpoint taken there records the batch as done
       if (callbacks.on_step) callbacks.on_step(s.step);  // diagnostics, checkpoints: part of the epoch's time
       if (callbacks.on_batch) callbacks.on_batch(s.batch_in_epoch, s.batches, s.loss_sum / double(s.seen));
