@@ -11,6 +11,7 @@
 #include <fmt/ranges.h>
 
 #include <cmath>
+#include <sys/mman.h>
 #include <filesystem>
 #include <numeric>
 #include <stdexcept>
@@ -82,6 +83,18 @@ void Dataset::prefetch(std::span<const std::size_t> indices) const {
 }
 
 namespace io_detail {
+
+void advise_huge_pages(void* p, std::size_t bytes) {
+#ifdef MADV_HUGEPAGE
+  constexpr std::uintptr_t huge = std::uintptr_t(2) << 20;
+  const auto begin = (reinterpret_cast<std::uintptr_t>(p) + huge - 1) / huge * huge;
+  const auto end = (reinterpret_cast<std::uintptr_t>(p) + bytes) / huge * huge;
+  if (end > begin) madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);
+#else
+  (void)p;
+  (void)bytes;
+#endif
+}
 
 DataSplit split_shuffled(std::string name, const Dataset& all, std::uint64_t seed, const std::string& what) {
   if (all.rows < 5)

@@ -2,6 +2,7 @@
 //   magic 0x00 0x00 TYPE NDIMS, then NDIMS big-endian uint32 sizes, then the data in C order.
 #include "actlab/dataset.hpp"
 #include "actlab/file_io.hpp"
+#include "io/io_internal.hpp"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -42,7 +43,9 @@ std::vector<std::uint8_t> gunzip(const std::string& path, std::span<const std::b
                               std::size_t(t[3]) << 24;
     if (isize > 0) guess = isize + 1;  // + 1: the stream's end is seen with room left
   }
-  std::vector<std::uint8_t> out(std::min(limit, guess));
+  std::vector<std::uint8_t> out;
+  io_detail::reserve_on_huge_pages(out, std::min(limit, guess));
+  out.resize(std::min(limit, guess));
   std::size_t in_pos = 0, out_pos = 0;
   for (;;) {
     if (z.zs.avail_in == 0 && in_pos < in.size()) {
@@ -122,6 +125,7 @@ IdxArray read_idx(const std::string& path) {
   } else {
     const auto* p = reinterpret_cast<const std::uint8_t*>(file.data());
     const std::size_t header = parse_header(path, p, file.size(), out.dims);
+    io_detail::reserve_on_huge_pages(out.data, file.size() - header);
     out.data.assign(p + header, p + file.size());
   }
   return out;
