@@ -138,9 +138,11 @@ namespace {
 // pieces in piece order: also independent of the thread count.
 constexpr std::size_t piece_size = 16384;
 // Below these sizes one thread is faster than two (a parallel region costs ~0.5 us here). Measured on
-// the 2-core AVX3 development machine, 2 threads against 1: relu 1.06x at 16K, 1.26x at 32K;
-// sigmoid 1.23x at 8K; exact gelu 1.27x at 4K, 1.56x at 8K.
-constexpr std::size_t parallel_threshold_cheap = 32768;
+// the 2-core AVX3 development machine, 2 threads against 1: relu 1.06x at 16K, 1.26x at 32K alone;
+// sigmoid 1.23x at 8K; exact gelu 1.27x at 4K, 1.56x at 8K. Inside a training step the cheap ones
+// lose at 32K instead: the pieces a second core wrote must come back for the next layer, and the
+// seed recipe's step spent 7 us more in its activations and BatchNorms (5 alternated runs).
+constexpr std::size_t parallel_threshold_cheap = 65536;
 constexpr std::size_t parallel_threshold_transcendental = 8192;
 // From this size the outputs are stored with non-temporal hints: they cannot stay in the last-level
 // cache anyway, and streaming saves reading them in first (relu at 16M floats: 0.28 instead of
