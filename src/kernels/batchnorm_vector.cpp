@@ -64,30 +64,42 @@ void for_each_tile(std::size_t first, std::size_t last, std::size_t begin, std::
   }
 }
 
-// Stores out[r][c] = compute(lanes, r, c) for rows [first, last) and features [begin, end), one
-// row after another: each row's input and output are read and written as they lie, in one stream
-// each, and the per-feature constants come from L1 (1024x1024, 1 thread, against tiles of 4 rows:
-// eval 0.15-0.18 instead of 0.18-0.22 ns per value, backward 0.58-0.69 instead of 0.73-0.83). Four
-// vectors are computed before any is stored (an output may alias its input).
-template <class Compute>
+// Stores out[r][c] = compute(lanes, k, r, c) for rows [first, last) and features [begin, end), where
+// k = load_constants(lanes, c) holds the per-feature constants of the vector at c. Rows go two at a
+// time, walked as they lie (one read and one write stream per row, as a plain copy), and each
+// vector's constants are loaded once for both rows; all four vectors of a step are computed before
+// any is stored (an output may alias its input). 1 thread, medians of 15 alternations in one
+// process: 1024x1024 eval 0.145 ns per value walking single rows, 0.132 in pairs, and 0.18-0.22 in
+// the earlier tiles of 4 rows down a vector of features; 128x512 eval 0.133 -> 0.103.
+template <class LoadConstants, class Compute>
 void store_rows(float* out, std::size_t stride, std::size_t first, std::size_t last, std::size_t begin,
-                std::size_t end, Compute&& compute) {
+                std::size_t end, LoadConstants&& load_constants, Compute&& compute) {
   const D d;
   const std::size_t n = hn::Lanes(d);
   const FullLanes full{d};
-  for (std::size_t r = first; r < last; ++r) {
-    float* const row = out + r * stride;
+  const auto tail = [&](std::size_t r0, std::size_t r1, std::size_t c0) {
+    for_each_vector(c0, end, [&](const auto& l, std::size_t c) {
+      const auto k = load_constants(l, c);
+      for (std::size_t r = r0; r < r1; ++r) l.store(compute(l, k, r, c), out + r * stride + c);
+    });
+  };
+  std::size_t r = first;
+  for (; r + 2 <= last; r += 2) {
+    float* const row0 = out + r * stride;
+    float* const row1 = row0 + stride;
     std::size_t c = begin;
-    for (; c + 4 * n <= end; c += 4 * n) {
-      const V v0 = compute(full, r, c), v1 = compute(full, r, c + n), v2 = compute(full, r, c + 2 * n),
-              v3 = compute(full, r, c + 3 * n);
-      hn::StoreU(v0, d, row + c);
-      hn::StoreU(v1, d, row + c + n);
-      hn::StoreU(v2, d, row + c + 2 * n);
-      hn::StoreU(v3, d, row + c + 3 * n);
+    for (; c + 2 * n <= end; c += 2 * n) {
+      const auto k0 = load_constants(full, c), k1 = load_constants(full, c + n);
+      const V a0 = compute(full, k0, r, c), a1 = compute(full, k1, r, c + n);
+      const V b0 = compute(full, k0, r + 1, c), b1 = compute(full, k1, r + 1, c + n);
+      hn::StoreU(a0, d, row0 + c);
+      hn::StoreU(a1, d, row0 + c + n);
+      hn::StoreU(b0, d, row1 + c);
+      hn::StoreU(b1, d, row1 + c + n);
     }
-    for_each_vector(c, end, [&](const auto& l, std::size_t cc) { l.store(compute(l, r, cc), row + cc); });
+    tail(r, r + 2, c);
   }
+  if (r < last) tail(r, last, begin);
 }
 
 // Splits the features into contiguous ranges (multiples of 16), one per thread when the work is
@@ -162,12 +174,17 @@ void ForwardTrain(float* y, float* mean, float* invstd, float* running_mean, flo
     for_each_vector(begin, end, [&](const auto& l, std::size_t c) {
       l.store(hn::Mul(l.load(gamma + c), l.load(invstd + c)), scale + c);
     });
-    const auto normalize = [&](const auto& l, std::size_t r, std::size_t c) {
-      return hn::MulAdd(hn::Sub(hn::Sub(l.load(x + r * f + c), l.load(x + c)), l.load(mean_d + c)), l.load(scale + c),
-                        l.load(beta + c));
+    struct Constants {
+      V k, mean_d, scale, beta;
     };
-    store_rows(y, f, 1, n, begin, end, normalize);
-    store_rows(y, f, 0, 1, begin, end, normalize);
+    const auto constants = [&](const auto& l, std::size_t c) {
+      return Constants{l.load(x + c), l.load(mean_d + c), l.load(scale + c), l.load(beta + c)};
+    };
+    const auto normalize = [&](const auto& l, const Constants& k, std::size_t r, std::size_t c) {
+      return hn::MulAdd(hn::Sub(hn::Sub(l.load(x + r * f + c), k.k), k.mean_d), k.scale, k.beta);
+    };
+    store_rows(y, f, 1, n, begin, end, constants, normalize);
+    store_rows(y, f, 0, 1, begin, end, constants, normalize);
   });
 }
 
@@ -180,9 +197,17 @@ void ForwardEval(float* y, const float* x, const float* gamma, const float* beta
       const V inv = hn::Div(hn::Set(l.d, 1.0f), hn::Sqrt(hn::Add(l.load(running_var + c), hn::Set(l.d, eps))));
       l.store(hn::Mul(l.load(gamma + c), inv), scale + c);
     });
-    store_rows(y, f, 0, s.rows, begin, end, [&](const auto& l, std::size_t r, std::size_t c) {
-      return hn::MulAdd(hn::Sub(l.load(x + r * f + c), l.load(running_mean + c)), l.load(scale + c), l.load(beta + c));
-    });
+    struct Constants {
+      V mu, scale, beta;
+    };
+    store_rows(
+        y, f, 0, s.rows, begin, end,
+        [&](const auto& l, std::size_t c) {
+          return Constants{l.load(running_mean + c), l.load(scale + c), l.load(beta + c)};
+        },
+        [&](const auto& l, const Constants& k, std::size_t r, std::size_t c) {
+          return hn::MulAdd(hn::Sub(l.load(x + r * f + c), k.mu), k.scale, k.beta);
+        });
   });
 }
 
@@ -233,10 +258,17 @@ void Backward(float* dx, float* dgamma, float* dbeta, const float* dy, const flo
       l.store(hn::NegMulAdd(b, l.load(sum_dev + c), hn::Neg(hn::Mul(a, hn::Mul(l.load(dbeta + c), inv_n)))),
               coef_c + c);
     });
-    store_rows(dx, f, 0, n, begin, end, [&](const auto& l, std::size_t r, std::size_t c) {
-      return hn::MulAdd(l.load(coef_a + c), l.load(dy + r * f + c),
-                        hn::MulAdd(l.load(coef_b + c), hn::Sub(l.load(x + r * f + c), l.load(mean + c)), l.load(coef_c + c)));
-    });
+    struct Constants {
+      V k, a, b, c;
+    };
+    store_rows(
+        dx, f, 0, n, begin, end,
+        [&](const auto& l, std::size_t c) {
+          return Constants{l.load(mean + c), l.load(coef_a + c), l.load(coef_b + c), l.load(coef_c + c)};
+        },
+        [&](const auto& l, const Constants& k, std::size_t r, std::size_t c) {
+          return hn::MulAdd(k.a, l.load(dy + r * f + c), hn::MulAdd(k.b, hn::Sub(l.load(x + r * f + c), k.k), k.c));
+        });
   });
 }
 
