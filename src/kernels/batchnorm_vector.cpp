@@ -14,6 +14,7 @@
 #include <hwy/highway.h>
 
 #include "kernels/batchnorm_vector.hpp"
+#include "kernels/load_tail-inl.hpp"
 #include "kernels/parallel_policy.hpp"
 
 #include <omp.h>
@@ -36,7 +37,7 @@ struct FullLanes {
 struct PartLanes {
   D d;
   std::size_t count;
-  V load(const float* p) const { return hn::MaskedLoad(hn::FirstN(d, count), d, p); }
+  V load(const float* p) const { return LoadFirstN(d, p, count); }
   void store(V v, float* p) const { hn::BlendedStore(v, hn::FirstN(d, count), d, p); }
 };
 

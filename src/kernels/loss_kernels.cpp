@@ -4,6 +4,7 @@
 #include <hwy/foreach_target.h>  // IWYU pragma: keep
 #include <hwy/highway.h>
 
+#include "kernels/load_tail-inl.hpp"
 #include "kernels/loss_kernels.hpp"
 #include "kernels/vector_math-inl.hpp"
 
@@ -32,26 +33,27 @@ double SoftmaxCrossEntropy(float* dlogits, const float* logits, const std::int32
     auto vmax = hn::Set(d, -std::numeric_limits<float>::infinity());
     for (std::size_t c = 0; c < classes; c += lanes) {
       const auto mask = hn::FirstN(d, classes - c);
-      vmax = hn::Max(vmax, hn::IfThenElse(mask, hn::MaskedLoad(mask, d, z + c), vmax));
+      vmax = hn::Max(vmax, hn::IfThenElse(mask, LoadFirstN(d, z + c, classes - c), vmax));
     }
     const float zmax = hn::GetLane(hn::MaxOfLanes(d, vmax));
+    const std::int32_t label = labels[r];
+    const double z_label = double(z[label]);  // before e, which may be z itself, is written
     const auto shift = hn::Set(d, zmax);
     auto vsum = hn::Zero(d);
     for (std::size_t c = 0; c < classes; c += lanes) {
       const auto mask = hn::FirstN(d, classes - c);
       // z - max <= 0, or NaN when z or the row holds NaN or inf (the loss is then NaN).
-      const auto ev = hn::IfThenElseZero(mask, ExpNonPositive(d, hn::Sub(hn::MaskedLoad(mask, d, z + c), shift)));
+      const auto ev = hn::IfThenElseZero(mask, ExpNonPositive(d, hn::Sub(LoadFirstN(d, z + c, classes - c), shift)));
       hn::BlendedStore(ev, mask, d, e + c);
       vsum = hn::Add(vsum, ev);
     }
     const double sum = double(hn::GetLane(hn::SumOfLanes(d, vsum)));
-    const std::int32_t label = labels[r];
-    total += std::log(sum) - (double(z[label]) - double(zmax));
+    total += std::log(sum) - (z_label - double(zmax));
     if (!dlogits) continue;
     const auto inv_sum = hn::Set(d, float(1.0 / sum)), scale = hn::Set(d, inv_rows), one = hn::Set(d, 1.0f);
     for (std::size_t c = 0; c < classes; c += lanes) {
       const auto mask = hn::FirstN(d, classes - c);
-      const auto p = hn::Mul(hn::MaskedLoad(mask, d, e + c), inv_sum);
+      const auto p = hn::Mul(LoadFirstN(d, e + c, classes - c), inv_sum);
       const auto is_label = hn::RebindMask(d, hn::Eq(hn::Iota(di, std::int32_t(c)), hn::Set(di, label)));
       hn::BlendedStore(hn::Mul(hn::IfThenElse(is_label, hn::Sub(p, one), p), scale), mask, d, e + c);
     }

@@ -4,6 +4,7 @@
 #include <hwy/foreach_target.h>  // IWYU pragma: keep
 #include <hwy/highway.h>
 
+#include "kernels/load_tail-inl.hpp"
 #include "kernels/update_kernels.hpp"
 #include "kernels/parallel_policy.hpp"
 
@@ -32,12 +33,12 @@ bool SgdUpdate(float* p, const float* g, float* m, std::size_t n, const SgdStep&
   const auto lr = hn::Set(d, s.lr), mom = hn::Set(d, s.momentum), wd = hn::Set(d, s.weight_decay);
   for_each_vector(n, [&](std::size_t i, std::size_t count) {
     const auto mask = hn::FirstN(d, count);
-    const auto pv = hn::MaskedLoad(mask, d, p + i);
-    const auto gv = hn::MaskedLoad(mask, d, g + i);
+    const auto pv = LoadFirstN(d, p + i, count);
+    const auto gv = LoadFirstN(d, g + i, count);
     flags = hn::MulAdd(gv, hn::Zero(d), flags);
     auto step = hn::MulAdd(wd, pv, gv);  // g + wd p
     if (s.momentum != 0.0f) {
-      const auto buf = s.first ? step : hn::MulAdd(mom, hn::MaskedLoad(mask, d, m + i), step);
+      const auto buf = s.first ? step : hn::MulAdd(mom, LoadFirstN(d, m + i, count), step);
       hn::BlendedStore(buf, mask, d, m + i);
       step = s.nesterov ? hn::MulAdd(mom, buf, step) : buf;
     }
@@ -55,13 +56,13 @@ bool AdamUpdate(float* p, const float* g, float* m, float* v, std::size_t n, con
              decay = hn::Set(d, s.decay_factor);
   for_each_vector(n, [&](std::size_t i, std::size_t count) {
     const auto mask = hn::FirstN(d, count);
-    auto pv = hn::MaskedLoad(mask, d, p + i);
-    auto gv = hn::MaskedLoad(mask, d, g + i);
+    auto pv = LoadFirstN(d, p + i, count);
+    auto gv = LoadFirstN(d, g + i, count);
     flags = hn::MulAdd(gv, hn::Zero(d), flags);
     if (s.decoupled) pv = hn::Mul(pv, decay);
     else gv = hn::MulAdd(wd, pv, gv);
-    const auto mv = hn::MulAdd(b1, hn::MaskedLoad(mask, d, m + i), hn::Mul(one_b1, gv));
-    const auto vv = hn::MulAdd(b2, hn::MaskedLoad(mask, d, v + i), hn::Mul(one_b2, hn::Mul(gv, gv)));
+    const auto mv = hn::MulAdd(b1, LoadFirstN(d, m + i, count), hn::Mul(one_b1, gv));
+    const auto vv = hn::MulAdd(b2, LoadFirstN(d, v + i, count), hn::Mul(one_b2, hn::Mul(gv, gv)));
     hn::BlendedStore(mv, mask, d, m + i);
     hn::BlendedStore(vv, mask, d, v + i);
     const auto denom = hn::MulAdd(hn::Sqrt(vv), inv_bc2, eps);
