@@ -126,6 +126,47 @@ std::vector<float> all_weights(Sequential& model) {
   return out;
 }
 
+// In one process: a run stopped right at an epoch's start and run again, and a run whose observer
+// threw and that is run again, end with the weights of an uninterrupted run (the epoch's order is
+// drawn once; a failing observer leaves the step counted).
+TEST(Training, RunAgainAfterAStopOrAnObserverFailureContinuesExactly) {
+  const DataSplit data = load_data("spirals", 3);
+  const std::string spec = recipe_spec("seed", std::vector<std::size_t>{32, 16}, true, 3);
+  TrainConfig config;
+  config.epochs = 2;
+  config.batch = 50;  // 48 batches an epoch
+  config.seed = 3;
+  auto fresh = [&] {
+    Sequential m = parse_model_spec(spec, 2);
+    Rng rng(3);
+    initialize_parameters(m, rng);
+    return m;
+  };
+  Sequential whole = fresh();
+  train(whole, data, config);
+
+  Sequential stopped = fresh();
+  Trainer a(stopped, data, config);
+  TrainCallbacks stop;
+  std::size_t steps = 0;
+  stop.on_step = [&](std::size_t s) { steps = s; };
+  stop.stop_requested = [&] { return steps >= 48; };  // checked once epoch 2 is shuffled
+  ASSERT_FALSE(a.run(stop));
+  ASSERT_TRUE(a.run());
+  EXPECT_EQ(all_weights(stopped), all_weights(whole));
+
+  Sequential failed = fresh();
+  Trainer b(failed, data, config);
+  TrainCallbacks failing;
+  failing.observe = [](std::size_t s) {
+    if (s == 30) throw std::runtime_error("observer failed");
+  };
+  EXPECT_THROW(b.run(failing), std::runtime_error);
+  EXPECT_EQ(b.step(), 30u);
+  ASSERT_TRUE(b.run());
+  EXPECT_EQ(all_weights(failed), all_weights(whole));
+}
+
 TEST(Checkpoint, StopSaveRestoreContinuesExactly) {
   const DataSplit data = load_data("spirals", 3);
   const std::string spec = recipe_spec("seed", std::vector<std::size_t>{32, 16}, true, 3) + ",dropout(p=0.1)";

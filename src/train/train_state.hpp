@@ -6,6 +6,7 @@
 #include "actlab/trainer.hpp"
 
 #include <array>
+#include <exception>
 #include <fmt/format.h>
 #include <stdexcept>
 
@@ -72,6 +73,11 @@ struct Trainer::State {
   std::vector<std::size_t> order;
   std::array<BatchBuffers, 2> batch_buffers;
   std::size_t gathered = no_batch;  // the batch of this epoch whose rows are in its buffer
+  int shuffled_epoch = 0;           // the epoch whose order `order` holds
+  // Failures of the work run beside the update (the next batch's gather, TrainCallbacks::observe),
+  // kept until the step's bookkeeping is done: run() rethrows them with the step counted.
+  std::array<std::exception_ptr, 2> side_failures;
+  void rethrow_side_failure();
   std::vector<float> dlogits;
 };
 

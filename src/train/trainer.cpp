@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 #include <numbers>
 #include <numeric>
+#include <utility>
 
 namespace actlab {
 namespace {
@@ -83,6 +84,7 @@ Trainer::State::State(Sequential& m, const DataSplit& s, const TrainConfig& c)
 // run draws the same order.
 void Trainer::State::shuffle() {
   gathered = no_batch;
+  shuffled_epoch = epoch;
   for (int i = 0; i < 4; ++i) epoch_start_rng[std::size_t(i)] = shuffle_rng.state()[i];
   std::iota(order.begin(), order.end(), std::size_t(0));
   for (std::size_t i = order.size() - 1; i > 0; --i) std::swap(order[i], order[shuffle_rng.below(i + 1)]);
@@ -146,14 +148,33 @@ void Trainer::State::train_batch(std::size_t b, const std::function<void(std::si
   // gathered into the other buffer (this batch's input stays as it was for the observer).
   std::array<std::function<void()>, 2> alongside;
   std::size_t tasks = 0;
-  if (b + 1 < batches && batch_rows(b + 1) >= 2) alongside[tasks++] = [this, b] { gather_batch(b + 1); };
-  if (observe) alongside[tasks++] = [this, &observe] { observe(step + 1); };
+  if (b + 1 < batches && batch_rows(b + 1) >= 2)
+    alongside[tasks++] = [this, b] {
+      try {
+        gather_batch(b + 1);
+      } catch (...) {
+        side_failures[0] = std::current_exception();
+      }
+    };
+  if (observe)
+    alongside[tasks++] = [this, &observe] {
+      try {
+        observe(step + 1);
+      } catch (...) {
+        side_failures[1] = std::current_exception();
+      }
+    };
   if (const ParamRef* bad = optimizer.step(lr, std::span(alongside.data(), tasks)))
     throw NonFiniteError(fmt::format("epoch {}, step {}: the gradient of {} holds NaN or inf; training stopped",
                                      epoch, step + 1, bad->name));
   ++step;
   loss_sum += loss * double(rows);
   seen += rows;
+}
+
+void Trainer::State::rethrow_side_failure() {
+  for (std::exception_ptr& failure : side_failures)
+    if (failure) std::rethrow_exception(std::exchange(failure, nullptr));
 }
 
 Trainer::Trainer(Sequential& model, const DataSplit& split, const TrainConfig& config) {
@@ -170,7 +191,8 @@ bool Trainer::run(const TrainCallbacks& callbacks) {
   State& s = *state_;
   using clock = std::chrono::steady_clock;
   for (; s.epoch <= s.config.epochs; ++s.epoch) {
-    if (s.batch_in_epoch == 0) s.shuffle();
+    // Once per epoch: a run stopped at an epoch's first batch and run again keeps that epoch's order.
+    if (s.batch_in_epoch == 0 && s.shuffled_epoch != s.epoch) s.shuffle();
     const auto start = clock::now();
     const double gemm_start = gemm_seconds();
     while (s.batch_in_epoch < s.batches) {
@@ -181,6 +203,7 @@ bool Trainer::run(const TrainCallbacks& callbacks) {
       }
       s.train_batch(s.batch_in_epoch, callbacks.observe);
       ++s.batch_in_epoch;  // before the callbacks: a checkpoint taken there records the batch as done
+      s.rethrow_side_failure();
       if (callbacks.on_step) callbacks.on_step(s.step);  // diagnostics, checkpoints: part of the epoch's time
       if (callbacks.on_batch) callbacks.on_batch(s.batch_in_epoch, s.batches, s.loss_sum / double(s.seen));
     }
