@@ -34,11 +34,15 @@ class Optimizer {
   // Returns the first parameter whose gradient held a NaN or inf (its update is already applied:
   // stop training), or nullptr when all were finite.
   // `alongside` is other work that touches none of the parameters (the trainer gathers the next
-  // batch and runs the diagnostics): with two or more OpenMP threads (and 64K parameters or more)
-  // each task runs on one of them
-  // while the others start on the update, and the threads share what is left; otherwise the tasks
-  // run after the update, in order.
+  // batch and runs the diagnostics). With two or more OpenMP threads and shared_update_values
+  // parameters or more, the threads take the tasks first, one each, then the update's pieces as
+  // they come free, so the tasks and the update overlap; otherwise the tasks run after the update,
+  // in order. An exception from a task is rethrown once the update is done.
   const ParamRef* step(double lr, std::span<const std::function<void()>> alongside = {});
+
+  // Parameters from which the update is shared among threads (see step; 32 times as many when
+  // OMP_WAIT_POLICY is passive).
+  static constexpr std::size_t shared_update_values = 65536;
 
   const OptimizerConfig& config() const { return config_; }
   long long steps() const { return steps_; }

@@ -45,9 +45,11 @@ struct EpochStats {
 struct TrainCallbacks {
   std::function<void(std::size_t batches_done, std::size_t batches_total, double running_loss)> on_batch;
   std::function<void(const EpochStats&)> on_epoch;
-  // Called once per step after its backward, with the step count the step ends with. With two or
-  // more threads it runs on one of them while the parameters are updated, so it may read the
-  // step's activations and gradients but no parameter (diagnostics).
+  // Called once per step after its backward, with the step count the step ends with. It may run on
+  // another thread while the parameters are updated (two or more threads and a model of
+  // Optimizer::shared_update_values parameters), so it may read the step's activations and
+  // gradients but no parameter (diagnostics). An exception from it leaves run() once the step is
+  // counted.
   std::function<void(std::size_t step)> observe;
   // Called after each optimizer step with the global step count (checkpointing).
   std::function<void(std::size_t step)> on_step;

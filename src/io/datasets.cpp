@@ -26,7 +26,8 @@ constexpr std::int64_t gather_prefetch_distance = 4;
 constexpr std::size_t gather_parallel_values = 65536;
 
 // Stored floats are scaled by a loop the compiler vectorizes (restrict: out never aliases in);
-// stored bytes by the dispatched kernel of convert_kernels.hpp, which widens them 16 at a time.
+// stored bytes by the dispatched kernel of convert_kernels.hpp, which widens a vector of them at a
+// time (16 with AVX-512, 8 with AVX2).
 void scale_row(float* __restrict out, const float* __restrict in, std::size_t n, float scale, float shift) {
   for (std::size_t j = 0; j < n; ++j) out[j] = float(in[j]) * scale + shift;
 }

@@ -15,8 +15,8 @@ namespace actlab {
 namespace {
 
 // Values per piece of a parameter's update: pieces are what the threads share out, from a model of
-// update_parallel_values parameters (smaller ones finish their update in a few microseconds).
-constexpr std::size_t update_piece = 16384, update_parallel_values = 65536;
+// Optimizer::shared_update_values parameters (smaller ones finish their update in a few microseconds).
+constexpr std::size_t update_piece = 16384;
 
 }  // namespace
 
@@ -70,7 +70,7 @@ bool Optimizer::update(std::size_t k, std::size_t begin, std::size_t count, doub
 const ParamRef* Optimizer::step(double lr, std::span<const std::function<void()>> alongside) {
   ++steps_;
   const ParamRef* non_finite = nullptr;
-  if (alongside.empty() || !worth_parallel(double(total_values_), update_parallel_values)) {
+  if (alongside.empty() || !worth_parallel(double(total_values_), double(shared_update_values))) {
     for (std::size_t k = 0; k < params_.size(); ++k)
       if (!update(k, 0, params_[k].value.size(), lr) && !non_finite) non_finite = &params_[k];
     for (const auto& task : alongside) task();
