@@ -4,6 +4,7 @@
 #include "actlab/model_io.hpp"
 #include "actlab/optimizer.hpp"
 #include "kernels/parallel_policy.hpp"
+#include "random_data.hpp"
 #include "actlab/recipes.hpp"
 #include "actlab/trainer.hpp"
 
@@ -130,6 +131,14 @@ std::vector<float> all_weights(Sequential& model) {
 // In one process: a run stopped right at an epoch's start and run again, and a run whose observer
 // threw and that is run again, end with the weights of an uninterrupted run (the epoch's order is
 // drawn once; a failing observer leaves the step counted).
+// A model for the two-feature spirals, initialized from Rng(3).
+Sequential spirals_model(const std::string& spec) {
+  Sequential m = parse_model_spec(spec, 2);
+  Rng rng(3);
+  initialize_parameters(m, rng);
+  return m;
+}
+
 TEST(Training, RunAgainAfterAStopOrAnObserverFailureContinuesExactly) {
   const DataSplit data = load_data("spirals", 3);
   const std::string spec = recipe_spec("seed", std::vector<std::size_t>{32, 16}, true, 3);
@@ -137,12 +146,7 @@ TEST(Training, RunAgainAfterAStopOrAnObserverFailureContinuesExactly) {
   config.epochs = 2;
   config.batch = 50;  // 48 batches an epoch
   config.seed = 3;
-  auto fresh = [&] {
-    Sequential m = parse_model_spec(spec, 2);
-    Rng rng(3);
-    initialize_parameters(m, rng);
-    return m;
-  };
+  auto fresh = [&] { return spirals_model(spec); };
   Sequential whole = fresh();
   train(whole, data, config);
 
@@ -179,12 +183,7 @@ TEST(Checkpoint, StopSaveRestoreContinuesExactly) {
   config.optimizer.lr = 0.01;
   config.optimizer.weight_decay = 0.01;
 
-  auto fresh = [&] {
-    Sequential m = parse_model_spec(spec, 2);
-    Rng rng(3);
-    initialize_parameters(m, rng);
-    return m;
-  };
+  auto fresh = [&] { return spirals_model(spec); };
   Sequential whole = fresh();
   const auto expected = train(whole, data, config);
 
@@ -264,24 +263,10 @@ namespace {
 
 // The seed recipe at Fashion-MNIST's shapes on random data: the same weights with 1 and 2 threads.
 TEST(Determinism, SameWeightsWithOneAndTwoThreads) {
-  DataSplit data;
-  data.name = "random";
-  for (Dataset* d : {&data.train, &data.test}) {
-    d->rows = d == &data.train ? 1024 : 256;
-    d->features = 784;
-    d->num_classes = 10;
-    Rng rng(d->rows);
-    d->pixels.resize(d->rows * d->features);
-    for (auto& p : d->pixels) p = std::uint8_t(rng.below(256));
-    d->labels.resize(d->rows);
-    for (auto& l : d->labels) l = std::int32_t(rng.below(10));
-    d->scaling = {1.0f / 255, 0.0f};
-  }
+  const DataSplit data = random_fashion_shaped(1024, 256);
   auto run = [&](int threads) {
     omp_set_num_threads(threads);
-    Sequential model = parse_model_spec(recipe_spec("seed", std::vector<std::size_t>{256, 128}, true, 10), 784);
-    Rng rng(5);
-    initialize_parameters(model, rng);
+    Sequential model = seed_recipe_model(5);
     TrainConfig config;
     config.epochs = 2;
     train(model, data, config);

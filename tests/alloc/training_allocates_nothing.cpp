@@ -2,10 +2,8 @@
 // with the diagnostics on, at 1 and 2 threads; every operator new between steps 10 and 30 is
 // counted. A program of its own, because it replaces the global operator new.
 #include "actlab/diagnostics.hpp"
-#include "actlab/init.hpp"
-#include "actlab/model_io.hpp"
-#include "actlab/recipes.hpp"
 #include "actlab/trainer.hpp"
+#include "random_data.hpp"
 
 #include <atomic>
 #include <cstdio>
@@ -30,22 +28,8 @@ namespace {
 long allocations_in_steps_10_to_30(int threads) {
   using namespace actlab;
   omp_set_num_threads(threads);
-  DataSplit data;
-  data.name = "random";
-  for (Dataset* d : {&data.train, &data.test}) {
-    d->rows = d == &data.train ? 4096 : 256;
-    d->features = 784;
-    d->num_classes = 10;
-    Rng rng(d->rows);
-    d->pixels.resize(d->rows * d->features);
-    for (auto& p : d->pixels) p = std::uint8_t(rng.below(256));
-    d->labels.resize(d->rows);
-    for (auto& l : d->labels) l = std::int32_t(rng.below(10));
-    d->scaling = {1.0f / 255, 0.0f};
-  }
-  Sequential model = parse_model_spec(recipe_spec("seed", std::vector<std::size_t>{256, 128}, true, 10), 784);
-  Rng rng(5);
-  initialize_parameters(model, rng);
+  const DataSplit data = random_fashion_shaped(4096, 256);
+  Sequential model = seed_recipe_model(5);
   Diagnostics diagnostics(model);
   TrainConfig config;
   config.epochs = 1;
