@@ -1,5 +1,6 @@
-// The optimizers' vector updates against the reference loops, on tensors large enough to be split
-// among threads: the same values for one and two threads, and a NaN gradient flagged wherever it is.
+// The optimizers' vector updates against the reference loops on large tensors: the same values
+// whatever the thread count (the kernels run on the calling thread; Optimizer::step shares a model's
+// update among the threads, tested in train_test.cpp), and a NaN gradient flagged wherever it is.
 #include "kernels/update_kernels.hpp"
 
 #include "actlab/random.hpp"

@@ -6,9 +6,7 @@
 
 #include "kernels/load_tail-inl.hpp"
 #include "kernels/update_kernels.hpp"
-#include "kernels/parallel_policy.hpp"
 
-#include <algorithm>
 #include <cmath>
 #include <cstdint>
 
@@ -80,38 +78,12 @@ namespace actlab {
 HWY_EXPORT(SgdUpdate);
 HWY_EXPORT(AdamUpdate);
 
-namespace {
-
-// Large tensors are updated in pieces shared among the threads (the update is elementwise, so any
-// split gives the same bits). The first layer's weights (200K values in the seed recipe) are read
-// and written from the last-level cache: two cores move them in half the time.
-constexpr std::size_t update_piece = 16384, update_parallel_values = 65536;
-
-template <class Update>
-bool in_pieces(std::size_t n, Update&& update) {
-  if (!worth_parallel(double(n), update_parallel_values)) return update(std::size_t(0), n);
-  const auto pieces = std::int64_t((n + update_piece - 1) / update_piece);
-  bool finite = true;
-#pragma omp parallel for schedule(static) reduction(&& : finite)
-  for (std::int64_t k = 0; k < pieces; ++k) {
-    const std::size_t begin = std::size_t(k) * update_piece;
-    finite = update(begin, std::min(update_piece, n - begin)) && finite;
-  }
-  return finite;
-}
-
-}  // namespace
-
 bool vector_sgd_update(float* p, const float* g, float* m, std::size_t n, const SgdStep& s) {
-  return in_pieces(n, [&](std::size_t begin, std::size_t count) {
-    return HWY_DYNAMIC_DISPATCH(SgdUpdate)(p + begin, g + begin, m + begin, count, s);
-  });
+  return HWY_DYNAMIC_DISPATCH(SgdUpdate)(p, g, m, n, s);
 }
 
 bool vector_adam_update(float* p, const float* g, float* m, float* v, std::size_t n, const AdamStep& s) {
-  return in_pieces(n, [&](std::size_t begin, std::size_t count) {
-    return HWY_DYNAMIC_DISPATCH(AdamUpdate)(p + begin, g + begin, m + begin, v + begin, count, s);
-  });
+  return HWY_DYNAMIC_DISPATCH(AdamUpdate)(p, g, m, v, n, s);
 }
 
 bool reference_sgd_update(float* p, const float* g, float* m, std::size_t n, const SgdStep& s) {

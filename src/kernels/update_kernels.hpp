@@ -22,7 +22,8 @@ struct AdamStep {
   float decay_factor;       // 1 - lr * weight_decay (adamw)
 };
 
-// p: parameters, g: gradients, m: momentum buffer (unused when momentum == 0); n elements each.
+// p: parameters, g: gradients, m: momentum buffer (unused when momentum == 0); n elements each,
+// on the calling thread (Optimizer::step shares a model's update among the threads in pieces).
 // Each returns false when a gradient was NaN or infinite (checked in the same pass; the update has
 // then been applied, and the caller stops training).
 bool reference_sgd_update(float* p, const float* g, float* m, std::size_t n, const SgdStep& s);

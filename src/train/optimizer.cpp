@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <cmath>
 #include <exception>
-#include <omp.h>
 #include <fmt/format.h>
 #include <stdexcept>
 
@@ -16,6 +15,8 @@ namespace {
 
 // Values per piece of a parameter's update: pieces are what the threads share out, from a model of
 // Optimizer::shared_update_values parameters (smaller ones finish their update in a few microseconds).
+// The first layer's weights of the seed recipe (200K values) are read and written from the last-level
+// cache: two cores move them in about half the time.
 constexpr std::size_t update_piece = 16384;
 
 }  // namespace
@@ -69,35 +70,33 @@ bool Optimizer::update(std::size_t k, std::size_t begin, std::size_t count, doub
 
 const ParamRef* Optimizer::step(double lr, std::span<const std::function<void()>> alongside) {
   ++steps_;
-  const ParamRef* non_finite = nullptr;
-  if (alongside.empty() || !worth_parallel(double(total_values_), double(shared_update_values))) {
-    for (std::size_t k = 0; k < params_.size(); ++k)
-      if (!update(k, 0, params_[k].value.size(), lr) && !non_finite) non_finite = &params_[k];
+  const auto update_piece = [&](Piece& piece) { piece.finite = update(piece.param, piece.begin, piece.count, lr); };
+  if (!worth_parallel(double(total_values_), double(shared_update_values))) {
+    for (Piece& piece : pieces_) update_piece(piece);
     for (const auto& task : alongside) task();
-    return non_finite;
-  }
-  // The threads take the side tasks first (the largest pieces), then the pieces of every update as
-  // they come free. Updates are elementwise, so any sharing gives the same bits.
-  std::exception_ptr failure;
-  const auto tasks = std::int64_t(alongside.size()), count = std::int64_t(pieces_.size());
+  } else {
+    // The threads take the side tasks first (the largest pieces of work), then the pieces of every
+    // update as they come free. Updates are elementwise, so any sharing gives the same bits.
+    std::exception_ptr failure;
+    const auto tasks = std::int64_t(alongside.size()), count = std::int64_t(pieces_.size());
 #pragma omp parallel for schedule(dynamic, 1)
-  for (std::int64_t i = -tasks; i < count; ++i) {
-    if (i < 0) {
+    for (std::int64_t i = -tasks; i < count; ++i) {
+      if (i >= 0) {
+        update_piece(pieces_[std::size_t(i)]);
+        continue;
+      }
       try {
         alongside[std::size_t(i + tasks)]();
       } catch (...) {
 #pragma omp critical(actlab_optimizer_failure)
         if (!failure) failure = std::current_exception();
       }
-      continue;
     }
-    Piece& piece = pieces_[std::size_t(i)];
-    piece.finite = update(piece.param, piece.begin, piece.count, lr);
+    if (failure) std::rethrow_exception(failure);
   }
-  if (failure) std::rethrow_exception(failure);
   for (const Piece& piece : pieces_)
-    if (!piece.finite && !non_finite) non_finite = &params_[piece.param];
-  return non_finite;
+    if (!piece.finite) return &params_[piece.param];
+  return nullptr;
 }
 
 std::vector<std::pair<std::string, std::vector<float>*>> Optimizer::state_buffers() {
