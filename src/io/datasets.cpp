@@ -75,9 +75,10 @@ const char* Dataset::row_address(std::size_t r) const {
 }
 
 void Dataset::prefetch(std::span<const std::size_t> indices) const {
-  const std::size_t bytes = row_bytes(), stored = pixels.empty() ? values.size() : pixels.size();
+  if ((pixels.empty() ? values.size() : pixels.size()) != rows * features) return;  // gather reports it
+  const std::size_t bytes = row_bytes();
   for (const std::size_t r : indices) {
-    if (r >= rows || stored != rows * features) continue;  // gather reports these
+    if (r >= rows) continue;  // gather reports it
     const char* row = row_address(r);
     for (std::size_t b = 0; b < bytes; b += 64) __builtin_prefetch(row + b, 0, 2);
   }

@@ -77,6 +77,14 @@ struct Trainer::State {
   // Failures of the work run beside the update (the next batch's gather, TrainCallbacks::observe),
   // kept until the step's bookkeeping is done: run() rethrows them with the step counted.
   std::array<std::exception_ptr, 2> side_failures;
+  template <class Work>
+  void keep_failure(std::size_t slot, Work&& work) {
+    try {
+      work();
+    } catch (...) {
+      side_failures[slot] = std::current_exception();
+    }
+  }
   void rethrow_side_failure();
   std::vector<float> dlogits;
 };

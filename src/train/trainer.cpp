@@ -149,21 +149,8 @@ void Trainer::State::train_batch(std::size_t b, const std::function<void(std::si
   std::array<std::function<void()>, 2> alongside;
   std::size_t tasks = 0;
   if (b + 1 < batches && batch_rows(b + 1) >= 2)
-    alongside[tasks++] = [this, b] {
-      try {
-        gather_batch(b + 1);
-      } catch (...) {
-        side_failures[0] = std::current_exception();
-      }
-    };
-  if (observe)
-    alongside[tasks++] = [this, &observe] {
-      try {
-        observe(step + 1);
-      } catch (...) {
-        side_failures[1] = std::current_exception();
-      }
-    };
+    alongside[tasks++] = [this, b] { keep_failure(0, [&] { gather_batch(b + 1); }); };
+  if (observe) alongside[tasks++] = [this, &observe] { keep_failure(1, [&] { observe(step + 1); }); };
   if (const ParamRef* bad = optimizer.step(lr, std::span(alongside.data(), tasks)))
     throw NonFiniteError(fmt::format("epoch {}, step {}: the gradient of {} holds NaN or inf; training stopped",
                                      epoch, step + 1, bad->name));
