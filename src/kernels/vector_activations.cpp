@@ -20,6 +20,11 @@ namespace actlab::HWY_NAMESPACE {
 namespace {
 
 using DF = hn::ScalableTag<float>;
+
+// For the per-vector lambdas: without it GCC calls each body out of line, once per vector, and
+// reloads every constant of the body on each call (gelu-tanh backward measured 1.16x slower).
+#define ACTLAB_VECTOR_BODY HWY_ATTR __attribute__((always_inline))
+
 constexpr std::size_t kMaxLanes = HWY_MAX_BYTES / sizeof(float);
 
 // The last n < one vector of elements, through aligned stack buffers (never reads past the end).
@@ -90,7 +95,7 @@ HWY_INLINE void WithOp(int op, const double* p, F&& f) {
 void ForwardChunk(int op, const double* p, float* y, const float* x, std::size_t n, bool stream) {
   WithOp(op, p, [&](const auto& body) HWY_ATTR {
     const DF d;
-    Loop(y, x, nullptr, n, stream, [&](auto vx, auto) HWY_ATTR { return body.Fwd(d, vx); });
+    Loop(y, x, nullptr, n, stream, [&](auto vx, auto) ACTLAB_VECTOR_BODY { return body.Fwd(d, vx); });
   });
 }
 
@@ -99,7 +104,7 @@ void BackwardChunk(int op, const double* p, float* dx, const float* dy, const fl
   WithOp(op, p, [&](const auto& body) HWY_ATTR {
     const DF d;
     const float* in = std::remove_cvref_t<decltype(body)>::kFromY ? y : x;
-    Loop(dx, dy, in, n, stream, [&](auto vdy, auto vin) HWY_ATTR { return body.Bwd(d, vdy, vin); });
+    Loop(dx, dy, in, n, stream, [&](auto vdy, auto vin) ACTLAB_VECTOR_BODY { return body.Bwd(d, vdy, vin); });
   });
 }
 
