@@ -151,19 +151,18 @@ HWY_INLINE V Expm1NonPositive(D d, V x) {
   return hn::MulAdd(scale, q, hn::Sub(scale, hn::Set(d, 1.0f)));
 }
 
-// sigmoid(x) and 1 - sigmoid(x) = sigmoid(-x), both without cancellation: with e = exp(-|x|) <= 1
-// and r = 1/(1 + e), they are r and e r in the order given by the sign of x.
-// Measured: 2.3 ulp (s) and 2.7 ulp (1 - s) over [-88, 88]. NaN -> NaN.
+// sigmoid(x) and its derivative s (1 - s), both without cancellation: with e = exp(-|x|) <= 1 and
+// r = 1/(1 + e), s is r or e r by the sign of x, and s (1 - s) = e r^2 for either sign.
+// Measured: 2.8 ulp (s) and 4.9 ulp (s (1 - s)) over [-88, 88]. NaN -> NaN.
 template <class D, class V = hn::VFromD<D>>
-struct SigmoidPair {
-  V s, c;  // sigmoid(x), 1 - sigmoid(x)
-  HWY_INLINE SigmoidPair(D d, V x) {
+struct SigmoidSlope {
+  V s, slope;  // sigmoid(x), sigmoid(x) (1 - sigmoid(x))
+  HWY_INLINE SigmoidSlope(D d, V x) {
     const V e = ExpNonPositive(d, NegAbs(d, x));
     const V r = hn::Div(hn::Set(d, 1.0f), hn::Add(hn::Set(d, 1.0f), e));
     const V er = hn::Mul(e, r);
-    const auto negative = hn::Lt(x, hn::Zero(d));
-    s = hn::IfThenElse(negative, er, r);
-    c = hn::IfThenElse(negative, r, er);
+    s = hn::IfThenElse(hn::Lt(x, hn::Zero(d)), er, r);
+    slope = hn::Mul(er, r);
   }
 };
 
