@@ -217,6 +217,29 @@ TEST(ActivationVector, SpecialValuesAndSweepsWithinBoundsOnEveryTarget) {
   hwy::SetSupportedTargetsForTest(0);
 }
 
+// softplus with beta = 1 leaves out the select above the threshold (vector_ops-inl.hpp): from
+// x = 16 on, x + log1p(e^-x) must round to x itself, as the table's x above the threshold.
+TEST(ActivationVector, SoftplusIsExactlyXFromSixteenOn) {
+  const ModeGuard mode(actlab::KernelMode::vector);
+  std::vector<float> x;
+  for (float v = 16.0f; v < 1e7f; v = std::nextafter(v, INFINITY)) {
+    x.push_back(v);
+    if (v > 64.0f) v *= 1.001f;  // every float up to 64, then a sample
+  }
+  x.push_back(INFINITY);
+  std::vector<float> y(x.size());
+  for (const std::int64_t target : targets()) {
+    hwy::SetSupportedTargetsForTest(target);
+    for (const char* spec : {"softplus", "softplus:threshold=16"}) {
+      actlab::activation_forward(actlab::parse_activation(spec), y, x);
+      std::size_t off = 0;
+      for (std::size_t i = 0; i < x.size(); ++i) off += std::bit_cast<std::uint32_t>(y[i]) != std::bit_cast<std::uint32_t>(x[i]);
+      EXPECT_EQ(off, 0u) << hwy::TargetName(target) << " " << spec;
+    }
+  }
+  hwy::SetSupportedTargetsForTest(0);
+}
+
 // Sizes around the lane count and unaligned starts; the kernels must not touch the guard values.
 TEST(ActivationVector, AwkwardSizesAndUnalignedStarts) {
   const ModeGuard mode(actlab::KernelMode::vector);

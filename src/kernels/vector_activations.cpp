@@ -82,6 +82,7 @@ HWY_INLINE void WithOp(int op, const double* p, F&& f) {
     case VectorOp::silu: return f(SiluOp{});
     case VectorOp::mish: return f(MishOp{});
     case VectorOp::softplus:
+      if (p[0] == 1 && f32(p[1]) >= 16.0f) return f(SoftplusOp<true, false>{1.0f, f32(p[1])});
       if (p[0] == 1) return f(SoftplusOp<true>{1.0f, f32(p[1])});
       return f(SoftplusOp<false>{f32(p[0]), f32(p[1])});
     case VectorOp::hardsigmoid: return f(HardsigmoidOp{});

@@ -195,10 +195,13 @@ struct MishOp {
 };
 
 // softplus: beta x > threshold ? x : (max(bx, 0) + log1p(e^-|bx|)) / beta. Forward 3 ulp [0.58];
-// backward (from x) sigmoid(bx), 4 ulp [0.78]; 1 above the threshold. kUnitBeta: beta = 1 (the default)
-// without the multiplication and division, which are exact then.
-template <bool kUnitBeta>
+// backward (from x) sigmoid(bx), 4 ulp [0.78]; 1 above the threshold. kUnitBeta: beta = 1 (the
+// default) without the multiplication and division, which are exact then. With beta = 1 and a
+// threshold >= 16 (the default is 20) the forward's select is left out: from x = 16 on,
+// log1p(e^-x) < 1.2e-7 is under half an ulp of x, so x + log1p(e^-x) rounds to x anyway.
+template <bool kUnitBeta, bool kSelectAbove = true>
 struct SoftplusOp {
+  static_assert(kUnitBeta || kSelectAbove);
   static constexpr bool kFromY = false;
   float beta, threshold;
   template <class D, class V>
@@ -206,8 +209,9 @@ struct SoftplusOp {
   ACTLAB_FWD {
     const V bx = Scaled(d, x);
     const V l = Log1pUnit(d, ExpNonPositive(d, NegAbs(d, bx)));
-    V sp = hn::Add(hn::IfThenZeroElse(hn::Lt(bx, hn::Zero(d)), bx), l);
+    V sp = hn::Add(MaxKeepNaN(d, bx, 0.0f), l);
     if (!kUnitBeta) sp = hn::Div(sp, hn::Set(d, beta));
+    if (!kSelectAbove) return sp;
     return hn::IfThenElse(hn::Gt(bx, hn::Set(d, threshold)), x, sp);
   }
   ACTLAB_BWD {
