@@ -217,6 +217,36 @@ TEST(ActivationVector, SpecialValuesAndSweepsWithinBoundsOnEveryTarget) {
   hwy::SetSupportedTargetsForTest(0);
 }
 
+// limit_vector_isa (ACTLAB_ISA) caps what the kernels dispatch to: the same results as that
+// target run alone, and a clear error for a name this build does not know.
+TEST(ActivationVector, InstructionSetCap) {
+  const ModeGuard mode(actlab::KernelMode::vector);
+  const Activation act = actlab::parse_activation("gelu:approximate=tanh");
+  const std::vector<float> x = sweep_values();
+  std::vector<float> capped(x.size()), alone(x.size());
+  for (const std::int64_t target : targets()) {
+    actlab::limit_vector_isa(hwy::TargetName(target));
+    EXPECT_EQ(actlab::vector_isa(), hwy::TargetName(target));
+    actlab::activation_forward(act, capped, x);
+    EXPECT_EQ(actlab::vector_target_name(), hwy::TargetName(target)) << "what ran";
+    actlab::limit_vector_isa("best");
+    hwy::SetSupportedTargetsForTest(target);
+    actlab::activation_forward(act, alone, x);
+    hwy::SetSupportedTargetsForTest(0);
+    std::size_t first = 0;
+    while (first < x.size() && std::bit_cast<std::uint32_t>(capped[first]) == std::bit_cast<std::uint32_t>(alone[first])) ++first;
+    EXPECT_EQ(first, x.size()) << hwy::TargetName(target) << " x " << x[first] << " " << capped[first] << " " << alone[first];
+  }
+  EXPECT_EQ(actlab::vector_isa(), hwy::TargetName(targets().front()));
+  try {
+    actlab::limit_vector_isa("avx1024");
+    ADD_FAILURE() << "no error for an unknown instruction set";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("instruction set 'avx1024' is not one of: best,"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(actlab::vector_isa(), hwy::TargetName(targets().front()));
+}
+
 // softplus with beta = 1 leaves out the select above the threshold (vector_ops-inl.hpp): from
 // x = 16 on, x + log1p(e^-x) must round to x itself, as the table's x above the threshold.
 TEST(ActivationVector, SoftplusIsExactlyXFromSixteenOn) {

@@ -3,6 +3,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <gtest/gtest.h>
 #include <sys/wait.h>
@@ -93,6 +94,26 @@ TEST_F(Cli, ApplyForwardBackwardAndParamGrad) {
   EXPECT_EQ(dx.data, (std::vector<float>{0.1f, 0.2f, 0.3f, 4.0f}));
   ASSERT_EQ(da.data.size(), 1u);
   EXPECT_FLOAT_EQ(da.data[0], 1.0f * -2.0f + 2.0f * -0.5f);  // sum of dy * x over x <= 0
+}
+
+// ACTLAB_ISA: a known instruction set is what runs (bench names it; the scalar target's results are
+// within the kernels' bounds), an unknown one is one clear error.
+TEST_F(Cli, InstructionSetFromTheEnvironment) {
+  write_npy(path("x.npy"), std::vector<float>{-2.0f, -0.5f, 0.0f, 1.5f}, std::vector<std::size_t>{4});
+  const std::string args = "apply silu --input " + path("x.npy") + " --output " + path("y.npy");
+  setenv("ACTLAB_ISA", "scalar", 1);
+  const CliRun scalar = run(args);
+  const CliRun bench = run("bench --quick --no-reference --activations relu --threads 1");
+  setenv("ACTLAB_ISA", "avx1024", 1);
+  const CliRun bad = run(args);
+  unsetenv("ACTLAB_ISA");
+  ASSERT_EQ(scalar.code, 0) << scalar.output;
+  EXPECT_NE(bench.output.find("vector kernels: SCALAR"), std::string::npos) << bench.output;
+  const std::vector<float> y = read_npy(path("y.npy")).data;
+  ASSERT_EQ(y.size(), 4u);
+  EXPECT_NEAR(y[0], -0.238405844f, 1e-6f);
+  EXPECT_NEAR(y[3], 1.22636171f, 1e-6f);
+  expect_error(bad, "instruction set 'avx1024' is not one of");
 }
 
 TEST_F(Cli, ApplyErrors) {

@@ -13,7 +13,8 @@ namespace actlab {
 enum class KernelMode { vector, reference };
 
 // The mode in force: ACTLAB_KERNELS (vector | reference) when set, vector otherwise, until
-// set_kernel_mode changes it. Throws std::invalid_argument for another value of ACTLAB_KERNELS.
+// set_kernel_mode changes it. Throws std::invalid_argument for another value of ACTLAB_KERNELS (or
+// a bad ACTLAB_ISA, below).
 KernelMode kernel_mode();
 void set_kernel_mode(KernelMode mode);
 // Parses "vector" or "reference"; throws std::invalid_argument naming the bad value.
@@ -21,5 +22,13 @@ KernelMode parse_kernel_mode(const std::string& text);
 
 // The instruction set the vector kernels dispatch to on this CPU, e.g. "AVX2", "SSE4", "EMU128".
 std::string vector_isa();
+
+// Caps the instruction set the vector kernels may use at `name` (case-insensitive: "avx3",
+// "avx2", "sse4", "ssse3", "emu128" or "scalar" as built, or "best" for no cap), from the next
+// kernel call on: to compare instruction sets on one machine, or to run what a CPU without
+// AVX-512 runs. The environment variable ACTLAB_ISA does the same before the first kernel call.
+// Throws std::invalid_argument naming the value and the choices; kernel_mode() throws the same
+// for a bad ACTLAB_ISA.
+void limit_vector_isa(const std::string& name);
 
 }  // namespace actlab

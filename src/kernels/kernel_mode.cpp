@@ -1,4 +1,5 @@
-// Kernel selection: ACTLAB_KERNELS read once, overridable by set_kernel_mode.
+// Kernel selection: ACTLAB_KERNELS and ACTLAB_ISA read once, overridable by set_kernel_mode and
+// limit_vector_isa.
 #include "actlab/kernels.hpp"
 #include "kernels/parallel_policy.hpp"
 
@@ -9,11 +10,40 @@
 #include <hwy/targets.h>
 #include <omp.h>
 #include <stdexcept>
+#include <utility>
+#include <vector>
 
 namespace actlab {
 namespace {
 
+// Every instruction set this binary carries vector kernels for, best first (Highway numbers better
+// targets with lower bits), by lower-case name.
+std::vector<std::pair<std::string, int64_t>> compiled_isas() {
+  std::vector<std::pair<std::string, int64_t>> isas;
+  for (int bit = 0; bit < 63; ++bit) {
+    const int64_t target = int64_t(1) << bit;
+    if (!(HWY_TARGETS & target)) continue;
+    std::string name = hwy::TargetName(target);
+    for (char& c : name) c = char(std::tolower(static_cast<unsigned char>(c)));
+    isas.emplace_back(std::move(name), target);
+  }
+  return isas;
+}
+
+// Restricts dispatch to the CPU's targets outside `disabled`. Highway 1.0.3's DisableTargets is not
+// enough: every later SupportedTargets() call (vector_isa() makes one) re-detects the CPU and resets
+// HWY_DYNAMIC_DISPATCH to the best target, ignoring the disabled ones. A fixed target set (the
+// mechanism Highway's own tests use) is never re-detected. Tests that set their own set and reset
+// it to 0 end the cap.
+void cap_targets(int64_t disabled) {
+  hwy::SetSupportedTargetsForTest(0);
+  const int64_t detected = hwy::SupportedTargets();
+  hwy::SetSupportedTargetsForTest(disabled ? detected & ~disabled : 0);
+}
+
 KernelMode mode_from_environment() {
+  // Applied here, before any kernel runs: every vector kernel is behind a kernel_mode() check.
+  if (const char* isa = std::getenv("ACTLAB_ISA"); isa && *isa) limit_vector_isa(isa);
   const char* value = std::getenv("ACTLAB_KERNELS");
   return value && *value ? parse_kernel_mode(value) : KernelMode::vector;
 }
@@ -35,7 +65,22 @@ KernelMode kernel_mode() { return current_mode().load(std::memory_order_relaxed)
 
 void set_kernel_mode(KernelMode mode) { current_mode().store(mode, std::memory_order_relaxed); }
 
+void limit_vector_isa(const std::string& name) {
+  std::string key = name;
+  for (char& c : key) c = char(std::tolower(static_cast<unsigned char>(c)));
+  if (key == "best") return cap_targets(0);
+  std::string known = "best";
+  for (const auto& [isa, target] : compiled_isas()) {
+    if (isa == key) {
+      return cap_targets(target - 1);  // every better target
+    }
+    known += ", " + isa;
+  }
+  throw std::invalid_argument(fmt::format("instruction set '{}' is not one of: {}", name, known));
+}
+
 std::string vector_isa() {
+  (void)kernel_mode();  // applies ACTLAB_ISA
   // Highway lists the targets this binary was built for and this CPU supports, best first; that
   // first one is what HWY_DYNAMIC_DISPATCH runs.
   const std::vector<int64_t> targets = hwy::SupportedAndGeneratedTargets();
