@@ -26,9 +26,11 @@ std::string vector_isa();
 // Caps the instruction set the vector kernels may use at `name` (case-insensitive: "avx3",
 // "avx2", "sse4", "ssse3", "emu128" or "scalar" as built, or "best" for no cap), from the next
 // kernel call on: to compare instruction sets on one machine, or to run what a CPU without
-// AVX-512 runs. The environment variable ACTLAB_ISA does the same before the first kernel call.
-// Throws std::invalid_argument naming the value and the choices; kernel_mode() throws the same
-// for a bad ACTLAB_ISA.
+// AVX-512 runs. A CPU without the named set runs the best one it has below it. The environment
+// variable ACTLAB_ISA does the same before the first kernel call (an explicit call wins). Call it
+// while no kernel runs: it changes what every later call dispatches to. Throws
+// std::invalid_argument naming the value and the choices; kernel_mode() throws the same for a bad
+// ACTLAB_ISA.
 void limit_vector_isa(const std::string& name);
 
 }  // namespace actlab

@@ -113,7 +113,8 @@ int run_plot_activations(const PlotActivationsOptions& options);
 
 // Sets the OpenMP and OpenBLAS thread counts (0 leaves the defaults).
 void set_threads(int threads);
-// Applies --kernels (vector | reference; empty leaves ACTLAB_KERNELS or the default).
+// Applies --kernels (vector | reference; empty leaves ACTLAB_KERNELS or the default), after
+// checking ACTLAB_KERNELS and ACTLAB_ISA.
 void set_kernels(const std::string& kernels);
 
 }  // namespace actlab::cli

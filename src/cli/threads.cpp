@@ -15,6 +15,7 @@ void set_threads(int threads) {
 }
 
 void set_kernels(const std::string& kernels) {
+  (void)kernel_mode();  // reads ACTLAB_KERNELS and ACTLAB_ISA: a bad value stops any command at once
   if (!kernels.empty()) set_kernel_mode(parse_kernel_mode(kernels));
 }
 

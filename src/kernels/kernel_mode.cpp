@@ -2,6 +2,7 @@
 // limit_vector_isa.
 #include "actlab/kernels.hpp"
 #include "kernels/parallel_policy.hpp"
+#include "kernels/vector_activations.hpp"
 
 #include <atomic>
 #include <cctype>
@@ -31,19 +32,42 @@ std::vector<std::pair<std::string, int64_t>> compiled_isas() {
 }
 
 // Restricts dispatch to the CPU's targets outside `disabled`. Highway 1.0.3's DisableTargets is not
-// enough: every later SupportedTargets() call (vector_isa() makes one) re-detects the CPU and resets
-// HWY_DYNAMIC_DISPATCH to the best target, ignoring the disabled ones. A fixed target set (the
-// mechanism Highway's own tests use) is never re-detected. Tests that set their own set and reset
-// it to 0 end the cap.
+// enough: every later SupportedTargets() call re-detects the CPU and resets HWY_DYNAMIC_DISPATCH to
+// the best target, ignoring the disabled ones. A fixed target set (the mechanism Highway's own
+// tests use), taken from the CPU's targets as detected once, is never re-detected. Tests that set
+// their own set and reset it to 0 end the cap.
 void cap_targets(int64_t disabled) {
-  hwy::SetSupportedTargetsForTest(0);
-  const int64_t detected = hwy::SupportedTargets();
+  static const int64_t detected = [] {
+    hwy::SetSupportedTargetsForTest(0);
+    return hwy::SupportedTargets();
+  }();
   hwy::SetSupportedTargetsForTest(disabled ? detected & ~disabled : 0);
 }
 
+void cap_at(const std::string& name) {
+  std::string key = name;
+  for (char& c : key) c = char(std::tolower(static_cast<unsigned char>(c)));
+  if (key == "best") return cap_targets(0);
+  std::string known = "best";
+  for (const auto& [isa, target] : compiled_isas()) {
+    if (isa == key) return cap_targets(target - 1);  // every better target
+    known += ", " + isa;
+  }
+  throw std::invalid_argument(fmt::format("instruction set '{}' is not one of: {}", name, known));
+}
+
+// ACTLAB_ISA, applied once before any kernel runs (every vector kernel is behind a kernel_mode()
+// call) and before any explicit limit_vector_isa, which then wins. A bad value throws on every call.
+void apply_isa_from_environment() {
+  static const bool applied = [] {
+    if (const char* isa = std::getenv("ACTLAB_ISA"); isa && *isa) cap_at(isa);
+    return true;
+  }();
+  (void)applied;
+}
+
 KernelMode mode_from_environment() {
-  // Applied here, before any kernel runs: every vector kernel is behind a kernel_mode() check.
-  if (const char* isa = std::getenv("ACTLAB_ISA"); isa && *isa) limit_vector_isa(isa);
+  apply_isa_from_environment();
   const char* value = std::getenv("ACTLAB_KERNELS");
   return value && *value ? parse_kernel_mode(value) : KernelMode::vector;
 }
@@ -66,25 +90,13 @@ KernelMode kernel_mode() { return current_mode().load(std::memory_order_relaxed)
 void set_kernel_mode(KernelMode mode) { current_mode().store(mode, std::memory_order_relaxed); }
 
 void limit_vector_isa(const std::string& name) {
-  std::string key = name;
-  for (char& c : key) c = char(std::tolower(static_cast<unsigned char>(c)));
-  if (key == "best") return cap_targets(0);
-  std::string known = "best";
-  for (const auto& [isa, target] : compiled_isas()) {
-    if (isa == key) {
-      return cap_targets(target - 1);  // every better target
-    }
-    known += ", " + isa;
-  }
-  throw std::invalid_argument(fmt::format("instruction set '{}' is not one of: {}", name, known));
+  apply_isa_from_environment();
+  cap_at(name);
 }
 
 std::string vector_isa() {
   (void)kernel_mode();  // applies ACTLAB_ISA
-  // Highway lists the targets this binary was built for and this CPU supports, best first; that
-  // first one is what HWY_DYNAMIC_DISPATCH runs.
-  const std::vector<int64_t> targets = hwy::SupportedAndGeneratedTargets();
-  return targets.empty() ? "none" : hwy::TargetName(targets.front());
+  return vector_target_name();  // what HWY_DYNAMIC_DISPATCH runs now
 }
 
 bool worth_parallel(double work, double spinning_threshold) {

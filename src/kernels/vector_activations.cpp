@@ -146,7 +146,7 @@ double PreluSharedBackwardChunk(float* dx, const float* dy, const float* x, floa
   const hn::Repartition<double, DF> dd;
   auto lo = hn::Zero(dd), hi = hn::Zero(dd);
   const auto vw = hn::Set(d, w);
-  Loop(dx, dy, x, n, stream, [&](auto vdy, auto vx) HWY_ATTR {
+  Loop(dx, dy, x, n, stream, [&](auto vdy, auto vx) ACTLAB_VECTOR_BODY {
     AccumulateNonPositive(dd, lo, hi, vdy, vx);  // Partial's padding lanes add dy * x = 0
     return hn::Mul(vdy, hn::IfThenElse(hn::Gt(vx, hn::Zero(d)), hn::Set(d, 1.0f), vw));
   });
@@ -166,7 +166,7 @@ HWY_INLINE void PreluChannelsLoop(float* out, double* acc_ext, const float* dy, 
   const std::size_t N = hn::Lanes(d), H = hn::Lanes(dd), step = N % channels;
   const bool two_halves = 2 * H == N;  // not on HWY_SCALAR (one lane)
   std::size_t c = 0;                   // channel of element i
-  const auto body = [&](auto vdy, auto vx) HWY_ATTR {
+  const auto body = [&](auto vdy, auto vx) ACTLAB_VECTOR_BODY {
     const auto keep = hn::Gt(vx, hn::Zero(d));
     const auto vw = hn::LoadU(d, w_ext + c);
     if constexpr (!kBackward) {
@@ -183,7 +183,7 @@ HWY_INLINE void PreluChannelsLoop(float* out, double* acc_ext, const float* dy, 
   const std::size_t misalign = (reinterpret_cast<std::uintptr_t>(out) / sizeof(float)) % N;
   std::size_t i = misalign ? HWY_MIN(N - misalign, n) : 0;
   if (i) {
-    Partial(i, out, a, x, [&](auto va, auto vb) HWY_ATTR { return kBackward ? body(va, vb) : body(vb, va); });
+    Partial(i, out, a, x, [&](auto va, auto vb) ACTLAB_VECTOR_BODY { return kBackward ? body(va, vb) : body(vb, va); });
     c = i % channels;
   }
   for (; i + N <= n; i += N) {
@@ -193,7 +193,7 @@ HWY_INLINE void PreluChannelsLoop(float* out, double* acc_ext, const float* dy, 
     c += step;
     if (c >= channels) c -= channels;
   }
-  if (i < n) Partial(n - i, out + i, a + i, x + i, [&](auto va, auto vb) HWY_ATTR { return kBackward ? body(va, vb) : body(vb, va); });
+  if (i < n) Partial(n - i, out + i, a + i, x + i, [&](auto va, auto vb) ACTLAB_VECTOR_BODY { return kBackward ? body(va, vb) : body(vb, va); });
   if (stream) hwy::FlushStream();
 }
 
@@ -210,6 +210,7 @@ void PreluChannelsBackward(float* dx, double* acc_ext, const float* dy, const fl
 const char* TargetName() { return hwy::TargetName(HWY_TARGET); }
 std::size_t LaneCount() { return hn::Lanes(DF()); }
 
+#undef ACTLAB_VECTOR_BODY
 }  // namespace actlab::HWY_NAMESPACE
 HWY_AFTER_NAMESPACE();
 

@@ -85,7 +85,7 @@ HWY_INLINE V ExpReduce(D d, V x, V& scale, const V* x_lo = nullptr) {
   return hn::MulAdd(hn::Mul(r, r), ExpPoly(d, r), r);
 }
 
-#if HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL
+#if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3  // AVX3 and the AVX-512 targets above it
 #define ACTLAB_HAVE_SCALEF 1
 // p 2^n with one rounding (vscalefps): correct into the denormals, 0 or inf beyond the range.
 template <class V>
