@@ -39,49 +39,41 @@ HWY_INLINE void Partial(std::size_t n, float* out, const float* a, const float* 
   std::memcpy(out, ba, n * sizeof(float));
 }
 
-// Whole vectors from i on, two a step: the two dependency chains overlap in the core (1 thread,
-// 256K floats, 5 alternated runs: softplus backward 1.32x, gelu-tanh backward 1.19x, silu
-// backward 1.15x, mish backward 1.11x faster on AVX3; none slower). With kStream, the stores carry
-// non-temporal hints.
-template <bool kStream, class F>
-HWY_INLINE void WholeVectors(float* out, const float* a, const float* b, std::size_t& i, std::size_t n, F f) {
-  const DF d;
-  const std::size_t N = hn::Lanes(d);
-  const auto put = [&](auto v, float* p) HWY_ATTR {
-    if constexpr (kStream) hn::Stream(v, d, p);
-    else hn::Store(v, d, p);
-  };
-  for (; i + 2 * N <= n; i += 2 * N) {
-    const auto y0 = f(hn::LoadU(d, a + i), hn::LoadU(d, b + i));
-    const auto y1 = f(hn::LoadU(d, a + i + N), hn::LoadU(d, b + i + N));
-    put(y0, out + i);
-    put(y1, out + i + N);
-  }
-  if (i + N <= n) {
-    put(f(hn::LoadU(d, a + i), hn::LoadU(d, b + i)), out + i);
-    i += N;
-  }
-}
-
 // out[i] = f(a[i], b[i]) for i < n. Whole vectors are stored at addresses aligned to the vector
 // size (the head before goes through Partial): misaligned 64-byte stores cost twice, and
 // std::vector's data is typically 16 bytes off. The inputs are usually just as misaligned as `out`,
 // so this aligns them too. With `stream`, the stores carry non-temporal hints.
+// Whole vectors go two a step: the two dependency chains overlap in the core (1 thread, 256K
+// floats, 5 alternated runs: softplus backward 1.32x, gelu-tanh backward 1.19x, silu backward
+// 1.15x, mish backward 1.11x faster on AVX3; none slower). f is inlined three times here, and the
+// head and tail share one out-of-line copy: every inlined copy of every body on every target adds
+// to the build (clang with sanitizers took minutes over this file with eight copies).
 template <class F>
 HWY_INLINE void Loop(float* out, const float* a, const float* b, std::size_t n, bool stream, F f) {
   const DF d;
   const std::size_t N = hn::Lanes(d);
   const float* bb = b ? b : a;  // loads of b only where the body uses it
+  const auto put = [&](auto v, float* p) HWY_ATTR {
+    if (stream) hn::Stream(v, d, p);
+    else hn::Store(v, d, p);
+  };
+  const auto partial = [&](std::size_t count, float* o, const float* pa, const float* pb)
+                           HWY_ATTR __attribute__((noinline)) { Partial(count, o, pa, pb, f); };
   const std::size_t misalign = (reinterpret_cast<std::uintptr_t>(out) / sizeof(float)) % N;
   std::size_t i = misalign ? HWY_MIN(N - misalign, n) : 0;
-  if (i) Partial(i, out, a, b, f);
-  if (stream) {
-    WholeVectors<true>(out, a, bb, i, n, f);
-    hwy::FlushStream();
-  } else {
-    WholeVectors<false>(out, a, bb, i, n, f);
+  if (i) partial(i, out, a, b);
+  for (; i + 2 * N <= n; i += 2 * N) {
+    const auto y0 = f(hn::LoadU(d, a + i), hn::LoadU(d, bb + i));
+    const auto y1 = f(hn::LoadU(d, a + i + N), hn::LoadU(d, bb + i + N));
+    put(y0, out + i);
+    put(y1, out + i + N);
   }
-  if (i < n) Partial(n - i, out + i, a + i, b ? b + i : nullptr, f);
+  if (i + N <= n) {
+    put(f(hn::LoadU(d, a + i), hn::LoadU(d, bb + i)), out + i);
+    i += N;
+  }
+  if (stream) hwy::FlushStream();
+  if (i < n) partial(n - i, out + i, a + i, b ? b + i : nullptr);
 }
 
 // Calls f with the body of `op` at parameters p (as float, like the table's T(p[k])).
