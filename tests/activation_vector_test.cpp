@@ -13,6 +13,7 @@
 #include "actlab/kernels.hpp"
 #include "actlab/prelu.hpp"
 #include "kernels/vector_activations.hpp"
+#include "every_target.hpp"
 
 #include <gtest/gtest.h>
 #include <hwy/targets.h>
@@ -229,17 +230,15 @@ TEST(ActivationVector, SoftplusIsExactlyXFromSixteenOn) {
   }
   x.push_back(INFINITY);
   std::vector<float> y(x.size());
-  for (const std::int64_t target : targets()) {
-    hwy::SetSupportedTargetsForTest(target);
+  actlab::on_every_target([&] {
     for (const char* spec : {"softplus", "softplus:threshold=16"}) {
       actlab::activation_forward(actlab::parse_activation(spec), y, x);
       std::size_t off = 0, first = 0;
       for (std::size_t i = 0; i < x.size(); ++i)
         if (std::bit_cast<std::uint32_t>(y[i]) != std::bit_cast<std::uint32_t>(x[i]) && off++ == 0) first = i;
-      EXPECT_EQ(off, 0u) << hwy::TargetName(target) << " " << spec << ": first at x = " << x[first] << ", got " << y[first];
+      EXPECT_EQ(off, 0u) << spec << ": first at x = " << x[first] << ", got " << y[first];
     }
-  }
-  hwy::SetSupportedTargetsForTest(0);
+  });
 }
 
 // Sizes around the lane count and unaligned starts; the kernels must not touch the guard values.

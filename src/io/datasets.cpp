@@ -1,6 +1,7 @@
 // Data-set assembly: load_data's source strings, MNIST-layout IDX pairs, NPY pairs, the 80/20 split,
 // and per-batch scaling (Dataset::gather).
 #include "actlab/dataset.hpp"
+#include "actlab/kernels.hpp"
 #include "actlab/npy.hpp"
 #include "kernels/parse_number.hpp"
 #include "io/io_internal.hpp"
@@ -46,6 +47,7 @@ void Dataset::gather(std::span<const std::size_t> indices, std::span<float> out)
     if (r >= rows) throw std::out_of_range(fmt::format("Dataset::gather: row {} is outside [0, {})", r, rows));
   const float scale = scaling.scale, shift = scaling.shift;
   const std::size_t bytes = row_bytes();
+  if (raw) (void)kernel_mode();  // applies ACTLAB_ISA before the first dispatch (same bits in every mode)
   // Each row is converted on its own, so threads may share the rows: a batch of shuffled rows waits
   // mostly on main memory, and two cores wait in parallel.
   const auto n = std::int64_t(indices.size());

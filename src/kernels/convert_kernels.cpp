@@ -4,7 +4,6 @@
 #include <hwy/foreach_target.h>  // IWYU pragma: keep
 #include <hwy/highway.h>
 
-#include "actlab/kernels.hpp"
 #include "kernels/convert_kernels.hpp"
 
 HWY_BEFORE_NAMESPACE();
@@ -34,7 +33,6 @@ namespace actlab {
 HWY_EXPORT(ScaleBytes);
 
 void vector_scale_bytes(float* out, const std::uint8_t* in, std::size_t n, float scale, float shift) {
-  (void)kernel_mode();  // applies ACTLAB_ISA first; the conversion gives the same bits in every mode
   HWY_DYNAMIC_DISPATCH(ScaleBytes)(out, in, n, scale, shift);
 }
 
