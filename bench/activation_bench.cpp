@@ -2,7 +2,8 @@
 // triad baseline at the same sizes, in one process so that the roof is measured with the kernels:
 //   256K floats (cache-resident) and 16M floats (DRAM), with 1 and 2 OpenMP threads.
 // Bytes processed: 8 per element forward (read x, write y), 12 backward (read dy and x or y,
-// write dx); copy 8, triad 12 (a = b + s c). The counter time/elem is the time per element.
+// write dx); copy 8, triad 12 (a = b + s c), each also with non-temporal stores (stream_copy,
+// stream_triad), which large arrays favour. The counter time/elem is the time per element.
 // Before timing, each vector kernel is checked against its reference on random inputs.
 //
 //   build/release/bench/activation_bench [--benchmark_filter=...] [--benchmark_repetitions=5
@@ -10,6 +11,7 @@
 #include "actlab/activation.hpp"
 #include "actlab/kernels.hpp"
 #include "actlab/prelu.hpp"
+#include "kernels/roof_kernels.hpp"
 #include "kernels/vector_activations.hpp"
 
 #include <benchmark/benchmark.h>
@@ -88,6 +90,29 @@ void bm_triad(benchmark::State& state, std::size_t n, int threads) {
   for (auto _ : state) {
     chunked(n, [&](std::size_t s, std::size_t m) {
       for (std::size_t i = s; i < s + m; ++i) out[i] = b[i] + 0.5f * c[i];
+    });
+    benchmark::ClobberMemory();
+  }
+  set_counters(state, n, 12);
+}
+
+// The same two with non-temporal stores, as the vector kernels store from 4M values.
+void bm_stream_copy(benchmark::State& state, std::size_t n, int threads) {
+  omp_set_num_threads(threads);
+  Arrays& a = arrays(n);
+  for (auto _ : state) {
+    chunked(n, [&](std::size_t b, std::size_t m) { actlab::stream_copy(a.y.data() + b, a.x.data() + b, m); });
+    benchmark::ClobberMemory();
+  }
+  set_counters(state, n, 8);
+}
+
+void bm_stream_triad(benchmark::State& state, std::size_t n, int threads) {
+  omp_set_num_threads(threads);
+  Arrays& a = arrays(n);
+  for (auto _ : state) {
+    chunked(n, [&](std::size_t s, std::size_t m) {
+      actlab::stream_triad(a.dx.data() + s, a.x.data() + s, a.dy.data() + s, 0.5f, m);
     });
     benchmark::ClobberMemory();
   }
@@ -177,6 +202,8 @@ int main(int argc, char** argv) {
       const std::string suffix = fmt::format("/{}/threads:{}", size, threads);
       benchmark::RegisterBenchmark(("copy" + suffix).c_str(), bm_copy, n, threads)->UseRealTime();
       benchmark::RegisterBenchmark(("triad" + suffix).c_str(), bm_triad, n, threads)->UseRealTime();
+      benchmark::RegisterBenchmark(("stream_copy" + suffix).c_str(), bm_stream_copy, n, threads)->UseRealTime();
+      benchmark::RegisterBenchmark(("stream_triad" + suffix).c_str(), bm_stream_triad, n, threads)->UseRealTime();
       for (const std::size_t weights : {std::size_t(1), std::size_t(256)})
         for (const auto mode : {actlab::KernelMode::vector, actlab::KernelMode::reference}) {
           const std::string name = fmt::format("prelu_layer:weights={}/bwd/{}{}", weights,

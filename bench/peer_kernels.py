@@ -86,7 +86,9 @@ def main():
              f"PyTorch {torch.__version__}", ""]
     for roof in r["roofs"]:
         n = roof["elems"]
-        lines += [f"### {n} floats (copy roof {roof['copy_gbs']:.1f} GB/s, triad roof {roof['triad_gbs']:.1f} GB/s)",
+        lines += [f"### {n} floats (copy roof {roof['copy_gbs']:.1f} GB/s: memcpy {roof['memcpy_gbs']:.1f}, "
+                  f"streaming {roof['stream_copy_gbs']:.1f}; triad roof {roof['triad_gbs']:.1f} GB/s: plain "
+                  f"{roof['plain_triad_gbs']:.1f}, streaming {roof['stream_triad_gbs']:.1f})",
                   "", "| activation | dir | actlab ns/elem | roof | reference ns/elem | PyTorch ns/elem | vs PyTorch |",
                   "|---|---|---|---|---|---|---|"]
         ours = {(k["activation"], k["direction"], k["kernels"]): k for k in r["kernels"] if k["elems"] == n}

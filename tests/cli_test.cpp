@@ -1,10 +1,12 @@
 // The actlab program as a user runs it: results, --help, and one clear line for every bad input.
 #include "actlab/npy.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 #include <sys/wait.h>
 #include <utility>
 
@@ -112,6 +114,32 @@ TEST_F(Cli, InstructionSetFromTheEnvironment) {
   EXPECT_NE(bench.output.find("vector kernels: SSE4"), std::string::npos) << bench.output;
   expect_error(run(args, "ACTLAB_ISA=avx1024"), "instruction set 'avx1024' is not one of");
   expect_error(run("list", "ACTLAB_ISA=avx1024"), "instruction set 'avx1024' is not one of");
+}
+
+// bench's roofs are the faster of the plain and the streaming way, and each kernel's fraction is
+// of the roof for its direction (copy forward, triad backward).
+TEST_F(Cli, BenchRoofIsTheFasterOfPlainAndStreaming) {
+  const CliRun bench = run("bench --quick --json --no-reference --activations relu --threads 1");
+  ASSERT_EQ(bench.code, 0) << bench.output;
+  std::string last = bench.output.substr(0, bench.output.find_last_not_of('\n') + 1);
+  last = last.substr(last.find_last_of('\n') + 1);  // the JSON object is the last line
+  const auto r = nlohmann::json::parse(last);
+  ASSERT_FALSE(r["roofs"].empty());
+  for (const auto& roof : r["roofs"]) {
+    EXPECT_GT(roof["memcpy_gbs"].get<double>(), 0.0);
+    EXPECT_GT(roof["stream_copy_gbs"].get<double>(), 0.0);
+    EXPECT_GT(roof["plain_triad_gbs"].get<double>(), 0.0);
+    EXPECT_GT(roof["stream_triad_gbs"].get<double>(), 0.0);
+    EXPECT_EQ(roof["copy_gbs"].get<double>(),
+              std::max(roof["memcpy_gbs"].get<double>(), roof["stream_copy_gbs"].get<double>()));
+    EXPECT_EQ(roof["triad_gbs"].get<double>(),
+              std::max(roof["plain_triad_gbs"].get<double>(), roof["stream_triad_gbs"].get<double>()));
+    for (const auto& k : r["kernels"]) {
+      if (k["elems"] != roof["elems"]) continue;
+      const double roof_gbs = k["direction"] == "forward" ? roof["copy_gbs"].get<double>() : roof["triad_gbs"].get<double>();
+      EXPECT_NEAR(k["roof_fraction"].get<double>(), k["gbs"].get<double>() / roof_gbs, 1e-9);
+    }
+  }
 }
 
 TEST_F(Cli, ApplyErrors) {

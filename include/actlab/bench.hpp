@@ -17,11 +17,13 @@ struct BenchOptions {
   std::size_t inference_rows = 10000;  // the batch of the inference timing (the test set's size)
 };
 
-// Memory roof at one size, measured in the same process with the same threads:
-// copy y = x by memcpy (8 bytes/element) and triad a = b + s c as a plain loop (12 bytes/element).
+// Memory roof at one size, measured in the same process with the same threads: copy y = x
+// (8 bytes/element) and triad a = b + s c (12 bytes/element), each the faster of a plain version
+// (memcpy, a plain loop) and one whose stores bypass the cache (non-temporal hints).
 struct Roof {
   std::size_t elems = 0;
-  double copy_gbs = 0.0, triad_gbs = 0.0;
+  double copy_gbs = 0.0, triad_gbs = 0.0;  // the roofs: the faster of the two ways below
+  double memcpy_gbs = 0.0, stream_copy_gbs = 0.0, plain_triad_gbs = 0.0, stream_triad_gbs = 0.0;
 };
 
 struct KernelTiming {

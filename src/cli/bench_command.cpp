@@ -11,7 +11,13 @@ namespace {
 nlohmann::ordered_json to_json(const BenchReport& r) {
   nlohmann::ordered_json j{{"cpu", r.cpu}, {"isa", r.isa}, {"threads", r.threads}};
   for (const Roof& roof : r.roofs)
-    j["roofs"].push_back({{"elems", roof.elems}, {"copy_gbs", roof.copy_gbs}, {"triad_gbs", roof.triad_gbs}});
+    j["roofs"].push_back({{"elems", roof.elems},
+                          {"copy_gbs", roof.copy_gbs},
+                          {"triad_gbs", roof.triad_gbs},
+                          {"memcpy_gbs", roof.memcpy_gbs},
+                          {"stream_copy_gbs", roof.stream_copy_gbs},
+                          {"plain_triad_gbs", roof.plain_triad_gbs},
+                          {"stream_triad_gbs", roof.stream_triad_gbs}});
   for (const KernelTiming& k : r.kernels)
     j["kernels"].push_back({{"activation", k.activation}, {"direction", k.direction}, {"kernels", k.kernels},
                             {"elems", k.elems}, {"ns_per_elem", k.ns_per_elem}, {"gbs", k.gbs},
@@ -29,8 +35,10 @@ nlohmann::ordered_json to_json(const BenchReport& r) {
 void print_tables(const BenchReport& r) {
   fmt::print("cpu: {}, vector kernels: {}, threads: {}\n", r.cpu, r.isa, r.threads);
   for (const Roof& roof : r.roofs) {
-    fmt::print("\n{} floats: copy roof {:.1f} GB/s, triad roof {:.1f} GB/s\n", roof.elems, roof.copy_gbs,
-               roof.triad_gbs);
+    fmt::print("\n{} floats: copy roof {:.1f} GB/s (memcpy {:.1f}, streaming {:.1f}), triad roof {:.1f} GB/s "
+               "(plain {:.1f}, streaming {:.1f})\n",
+               roof.elems, roof.copy_gbs, roof.memcpy_gbs, roof.stream_copy_gbs, roof.triad_gbs, roof.plain_triad_gbs,
+               roof.stream_triad_gbs);
     fmt::print("{:<24} {:>9} {:>10} {:>9} {:>7} | {:>10} {:>9} {:>7} | {:>9}\n", "activation", "direction",
                "vector ns", "GB/s", "roof", "ref ns", "GB/s", "roof", "speedup");
     for (const KernelTiming& v : r.kernels) {
