@@ -17,9 +17,10 @@ struct BenchOptions {
   std::size_t inference_rows = 10000;  // the batch of the inference timing (the test set's size)
 };
 
-// Memory roof at one size, measured in the same process with the same threads: copy y = x
-// (8 bytes/element) and triad a = b + s c (12 bytes/element), each the faster of a plain version
-// (memcpy, a plain loop) and one whose stores bypass the cache (non-temporal hints).
+// Memory roof at one size, measured in the same process with the same threads, before and after
+// the kernels of that size (each rate the better of the two): copy y = x (8 bytes/element) and
+// triad a = b + s c (12 bytes/element), each the faster of a plain version (memcpy, a plain loop)
+// and one whose stores bypass the cache (non-temporal hints).
 struct Roof {
   std::size_t elems = 0;
   double copy_gbs = 0.0, triad_gbs = 0.0;  // the roofs: the faster of the two ways below
