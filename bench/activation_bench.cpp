@@ -71,17 +71,21 @@ void chunked(std::size_t n, F f) {
   }
 }
 
-void bm_copy(benchmark::State& state, std::size_t n, int threads) {
+// With `streaming`, the stores carry non-temporal hints, as the vector kernels' do from 4M values.
+void bm_copy(benchmark::State& state, std::size_t n, int threads, bool streaming) {
   omp_set_num_threads(threads);
   Arrays& a = arrays(n);
   for (auto _ : state) {
-    chunked(n, [&](std::size_t b, std::size_t m) { std::memcpy(a.y.data() + b, a.x.data() + b, m * sizeof(float)); });
+    chunked(n, [&](std::size_t b, std::size_t m) {
+      if (streaming) actlab::stream_copy(a.y.data() + b, a.x.data() + b, m);
+      else std::memcpy(a.y.data() + b, a.x.data() + b, m * sizeof(float));
+    });
     benchmark::ClobberMemory();
   }
   set_counters(state, n, 8);
 }
 
-void bm_triad(benchmark::State& state, std::size_t n, int threads) {
+void bm_triad(benchmark::State& state, std::size_t n, int threads, bool streaming) {
   omp_set_num_threads(threads);
   Arrays& a = arrays(n);
   float* __restrict out = a.dx.data();
@@ -89,30 +93,11 @@ void bm_triad(benchmark::State& state, std::size_t n, int threads) {
   const float* __restrict c = a.dy.data();
   for (auto _ : state) {
     chunked(n, [&](std::size_t s, std::size_t m) {
+      if (streaming) {
+        actlab::stream_triad(out + s, b + s, c + s, 0.5f, m);
+        return;
+      }
       for (std::size_t i = s; i < s + m; ++i) out[i] = b[i] + 0.5f * c[i];
-    });
-    benchmark::ClobberMemory();
-  }
-  set_counters(state, n, 12);
-}
-
-// The same two with non-temporal stores, as the vector kernels store from 4M values.
-void bm_stream_copy(benchmark::State& state, std::size_t n, int threads) {
-  omp_set_num_threads(threads);
-  Arrays& a = arrays(n);
-  for (auto _ : state) {
-    chunked(n, [&](std::size_t b, std::size_t m) { actlab::stream_copy(a.y.data() + b, a.x.data() + b, m); });
-    benchmark::ClobberMemory();
-  }
-  set_counters(state, n, 8);
-}
-
-void bm_stream_triad(benchmark::State& state, std::size_t n, int threads) {
-  omp_set_num_threads(threads);
-  Arrays& a = arrays(n);
-  for (auto _ : state) {
-    chunked(n, [&](std::size_t s, std::size_t m) {
-      actlab::stream_triad(a.dx.data() + s, a.x.data() + s, a.dy.data() + s, 0.5f, m);
     });
     benchmark::ClobberMemory();
   }
@@ -200,10 +185,11 @@ int main(int argc, char** argv) {
     const std::string size = n < (std::size_t(1) << 20) ? "256K" : "16M";
     for (const int threads : {1, 2}) {
       const std::string suffix = fmt::format("/{}/threads:{}", size, threads);
-      benchmark::RegisterBenchmark(("copy" + suffix).c_str(), bm_copy, n, threads)->UseRealTime();
-      benchmark::RegisterBenchmark(("triad" + suffix).c_str(), bm_triad, n, threads)->UseRealTime();
-      benchmark::RegisterBenchmark(("stream_copy" + suffix).c_str(), bm_stream_copy, n, threads)->UseRealTime();
-      benchmark::RegisterBenchmark(("stream_triad" + suffix).c_str(), bm_stream_triad, n, threads)->UseRealTime();
+      for (const bool streaming : {false, true}) {
+        const std::string prefix = streaming ? "stream_" : "";
+        benchmark::RegisterBenchmark((prefix + "copy" + suffix).c_str(), bm_copy, n, threads, streaming)->UseRealTime();
+        benchmark::RegisterBenchmark((prefix + "triad" + suffix).c_str(), bm_triad, n, threads, streaming)->UseRealTime();
+      }
       for (const std::size_t weights : {std::size_t(1), std::size_t(256)})
         for (const auto mode : {actlab::KernelMode::vector, actlab::KernelMode::reference}) {
           const std::string name = fmt::format("prelu_layer:weights={}/bwd/{}{}", weights,

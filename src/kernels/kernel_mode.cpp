@@ -17,6 +17,11 @@
 namespace actlab {
 namespace {
 
+std::string lower_case(std::string text) {
+  for (char& c : text) c = char(std::tolower(static_cast<unsigned char>(c)));
+  return text;
+}
+
 // Every instruction set this binary carries vector kernels for, best first (Highway numbers better
 // targets with lower bits), by lower-case name.
 std::vector<std::pair<std::string, int64_t>> compiled_isas() {
@@ -24,9 +29,7 @@ std::vector<std::pair<std::string, int64_t>> compiled_isas() {
   for (int bit = 0; bit < 63; ++bit) {
     const int64_t target = int64_t(1) << bit;
     if (!(HWY_TARGETS & target)) continue;
-    std::string name = hwy::TargetName(target);
-    for (char& c : name) c = char(std::tolower(static_cast<unsigned char>(c)));
-    isas.emplace_back(std::move(name), target);
+    isas.emplace_back(lower_case(hwy::TargetName(target)), target);
   }
   return isas;
 }
@@ -45,8 +48,7 @@ void cap_targets(int64_t disabled) {
 }
 
 void cap_at(const std::string& name) {
-  std::string key = name;
-  for (char& c : key) c = char(std::tolower(static_cast<unsigned char>(c)));
+  const std::string key = lower_case(name);
   if (key == "best") return cap_targets(0);
   std::string known = "best";
   for (const auto& [isa, target] : compiled_isas()) {
@@ -102,9 +104,7 @@ std::string vector_isa() {
 bool worth_parallel(double work, double spinning_threshold) {
   static const double scale = [] {
     const char* policy = std::getenv("OMP_WAIT_POLICY");
-    std::string value = policy ? policy : "";
-    for (char& c : value) c = char(std::tolower(static_cast<unsigned char>(c)));
-    return value == "passive" ? 32.0 : 1.0;
+    return lower_case(policy ? policy : "") == "passive" ? 32.0 : 1.0;
   }();
   // Inside an active region (work shared out by a caller) the kernel runs on its own thread.
   return omp_get_max_threads() > 1 && !omp_in_parallel() && work >= spinning_threshold * scale;

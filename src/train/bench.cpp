@@ -65,6 +65,13 @@ void per_thread_share(std::size_t n, F&& fn) {
   }
 }
 
+// Sets the roofs from the rates: each the faster of its two ways.
+Roof with_roofs(Roof r) {
+  r.copy_gbs = std::max(r.memcpy_gbs, r.stream_copy_gbs);
+  r.triad_gbs = std::max(r.plain_triad_gbs, r.stream_triad_gbs);
+  return r;
+}
+
 // Each roof is the faster of two ways: memcpy or a plain triad loop, whose stores read every output
 // line first, and the same with non-temporal stores (kernels/roof_kernels.hpp), which large
 // arrays favour and the vector kernels use from 4M values. glibc's memcpy did not reach the
@@ -93,9 +100,7 @@ Roof measure_roof(std::size_t n, double min_seconds) {
       stream_triad(a.data() + begin, b.data() + begin, c.data() + begin, 0.5f, end - begin);
     });
   }, min_seconds));
-  roof.copy_gbs = std::max(roof.memcpy_gbs, roof.stream_copy_gbs);
-  roof.triad_gbs = std::max(roof.plain_triad_gbs, roof.stream_triad_gbs);
-  return roof;
+  return with_roofs(roof);
 }
 
 // Times one activation at n elements; roof_fraction is filled in once the roof is known.
@@ -119,9 +124,7 @@ Roof faster(const Roof& a, const Roof& b) {
   r.stream_copy_gbs = std::max(a.stream_copy_gbs, b.stream_copy_gbs);
   r.plain_triad_gbs = std::max(a.plain_triad_gbs, b.plain_triad_gbs);
   r.stream_triad_gbs = std::max(a.stream_triad_gbs, b.stream_triad_gbs);
-  r.copy_gbs = std::max(a.copy_gbs, b.copy_gbs);
-  r.triad_gbs = std::max(a.triad_gbs, b.triad_gbs);
-  return r;
+  return with_roofs(r);
 }
 
 BatchNormTiming time_batchnorm(std::size_t rows, std::size_t features, KernelMode mode, double min_seconds) {
