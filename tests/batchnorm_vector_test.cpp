@@ -7,7 +7,10 @@
 #include "kernels/batchnorm_vector.hpp"
 #include "every_target.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <span>
 #include <gtest/gtest.h>
 #include <omp.h>
 
@@ -104,6 +107,48 @@ TEST(BatchNormVector, InPlaceAndThreadCountGiveTheSameBits) {
   std::vector<float> dx = dy, dgamma(s.features), dbeta(s.features);
   batchnorm_backward(dx, dgamma, dbeta, dx, x, gamma, mean, invstd, s);  // dx aliases dy
   EXPECT_EQ(dx, one.dx);
+}
+
+// The passes start each row with the features before a vector-aligned address. Where a row starts
+// must not change a bit: every offset from a 64-byte boundary, with rows that keep it (48 features)
+// and rows that do not (40), on every target.
+TEST(BatchNormVector, SameBitsAtEveryAlignment) {
+  for (const std::size_t features : {std::size_t(48), std::size_t(40)}) {
+    const BatchNormShape s{37, features};
+    const std::size_t n = s.rows * features, f = features;
+    Rng rng(features);
+    std::vector<float> x(n), dy(n), gamma(f), beta(f);
+    for (float& v : x) v = 0.5f + 2.0f * float(rng.normal());
+    for (float& v : dy) v = float(rng.normal());
+    for (std::size_t j = 0; j < f; ++j) gamma[j] = rng.uniform(0.5f, 1.5f), beta[j] = rng.uniform(-1, 1);
+    // Copies of the inputs and room for the outputs, all starting `offset` floats past a 64-byte
+    // boundary; returns y, dx, dgamma and the evaluation output, one after the other.
+    const auto run_at = [&](std::size_t offset) {
+      std::vector<float> store(5 * (n + 32) + 16);
+      const auto at = [&](std::size_t k) {
+        float* base = store.data() + k * (n + 32);
+        while (reinterpret_cast<std::uintptr_t>(base) % 64) ++base;
+        return std::span<float>(base + offset, n);
+      };
+      const auto xs = at(0), dys = at(1), y = at(2), dx = at(3), y_eval = at(4);
+      std::copy(x.begin(), x.end(), xs.begin());
+      std::copy(dy.begin(), dy.end(), dys.begin());
+      std::vector<float> mean(f), invstd(f), rm(f, 0.5f), rv(f, 2.0f), dgamma(f), dbeta(f);
+      batchnorm_forward_train(y, mean, invstd, rm, rv, xs, gamma, beta, s, 1e-5f, 0.1f);
+      batchnorm_backward(dx, dgamma, dbeta, dys, xs, gamma, mean, invstd, s);
+      batchnorm_forward_eval(y_eval, xs, gamma, beta, rm, rv, s, 1e-5f);
+      std::vector<float> out(y.begin(), y.end());
+      out.insert(out.end(), dx.begin(), dx.end());
+      out.insert(out.end(), dgamma.begin(), dgamma.end());
+      out.insert(out.end(), y_eval.begin(), y_eval.end());
+      return out;
+    };
+    on_every_target([&] {
+      const std::vector<float> aligned = run_at(0);
+      for (std::size_t offset = 1; offset < 16; ++offset)
+        EXPECT_EQ(run_at(offset), aligned) << features << " features, " << offset << " floats off";
+    });
+  }
 }
 
 }  // namespace

@@ -18,6 +18,9 @@
 #include "kernels/parallel_policy.hpp"
 
 #include <omp.h>
+
+#include <algorithm>
+#include <cstdint>
 #include <vector>
 
 HWY_BEFORE_NAMESPACE();
@@ -40,13 +43,41 @@ struct PartLanes {
   V load(const float* p) const { return LoadFirstN(d, p, count); }
   void store(V v, float* p) const { hn::BlendedStore(v, hn::FirstN(d, count), d, p); }
 };
+// The first `count` lanes of a whole vector that lies within the range being worked on (the head
+// before an aligned address): loads read the whole vector and zero the other lanes, stores write
+// the other lanes back as they were (before any later vector writes them). Whole-vector moves
+// where PartLanes copies lane by lane, which once per row would cost a third of the pass.
+struct HeadLanes {
+  D d;
+  std::size_t count;
+  V load(const float* p) const { return hn::IfThenElseZero(hn::FirstN(d, count), hn::LoadU(d, p)); }
+  void store(V v, float* p) const { hn::StoreU(hn::IfThenElse(hn::FirstN(d, count), v, hn::LoadU(d, p)), d, p); }
+};
 
-// Calls body(lanes, c) for every vector of features in [begin, end).
+// The features before row + begin reaches a vector-aligned address (fewer than a vector; 0 when
+// already aligned, or when [begin, end) is shorter than a vector). The passes take them as a
+// HeadLanes vector first, so that the whole vectors after lie within cache lines: std::vector's
+// data is typically 16 bytes off. Measured at 1024x1024, 1 thread, all arrays 16 bytes off, medians
+// of 6 alternated runs: backward 0.68 -> 0.52 ns per value, forward + backward 1.00 -> 0.84, eval
+// 0.136 -> 0.128 (64-byte aligned arrays: 0.77 and 0.119 before, unchanged). Every row shares the
+// alignment of the first when the row length is a multiple of the vector.
+std::size_t head_features(const float* row, std::size_t begin, std::size_t end) {
+  const std::size_t n = hn::Lanes(D());
+  const std::size_t misalign = (reinterpret_cast<std::uintptr_t>(row + begin) / sizeof(float)) % n;
+  return misalign && end - begin >= n ? n - misalign : 0;
+}
+
+// Calls body(lanes, c) for every vector of features in [begin, end): first the `head` features
+// (see head_features), then whole vectors, then the shorter rest.
 template <class Body>
-void for_each_vector(std::size_t begin, std::size_t end, Body&& body) {
+void for_each_vector(std::size_t begin, std::size_t end, Body&& body, std::size_t head = 0) {
   const D d;
   const std::size_t n = hn::Lanes(d);
   std::size_t c = begin;
+  if (head) {
+    body(HeadLanes{d, head}, c);
+    c += head;
+  }
   for (; c + n <= end; c += n) body(FullLanes{d}, c);
   if (c < end) body(PartLanes{d, end - c}, c);
 }
@@ -56,12 +87,14 @@ void for_each_vector(std::size_t begin, std::size_t end, Body&& body) {
 constexpr std::size_t row_tile = 4;
 
 // Calls body(lanes, c, r0, r1) for each tile of rows [r0, r1) within [first, last), and in each
-// tile for every vector of features in [begin, end).
+// tile for every vector of features in [begin, end), aligned as `data`'s rows.
 template <class Body>
-void for_each_tile(std::size_t first, std::size_t last, std::size_t begin, std::size_t end, Body&& body) {
+void for_each_tile(const float* data, std::size_t first, std::size_t last, std::size_t begin, std::size_t end,
+                   Body&& body) {
+  const std::size_t head = head_features(data, begin, end);
   for (std::size_t r0 = first; r0 < last; r0 += row_tile) {
     const std::size_t r1 = std::min(last, r0 + row_tile);
-    for_each_vector(begin, end, [&](const auto& l, std::size_t c) { body(l, c, r0, r1); });
+    for_each_vector(begin, end, [&](const auto& l, std::size_t c) { body(l, c, r0, r1); }, head);
   }
 }
 
@@ -78,17 +111,25 @@ void store_rows(float* out, std::size_t stride, std::size_t first, std::size_t l
   const D d;
   const std::size_t n = hn::Lanes(d);
   const FullLanes full{d};
-  const auto tail = [&](std::size_t r0, std::size_t r1, std::size_t c0) {
-    for_each_vector(c0, end, [&](const auto& l, std::size_t c) {
+  // Features [c0, c1) of rows [r0, r1), a vector at a time.
+  const auto rest = [&](std::size_t r0, std::size_t r1, std::size_t c0, std::size_t c1) {
+    for_each_vector(c0, c1, [&](const auto& l, std::size_t c) {
       const auto k = load_constants(l, c);
       for (std::size_t r = r0; r < r1; ++r) l.store(compute(l, k, r, c), out + r * stride + c);
     });
   };
+  const std::size_t head = head_features(out + first * stride, begin, end);
   std::size_t r = first;
   for (; r + 2 <= last; r += 2) {
     float* const row0 = out + r * stride;
     float* const row1 = row0 + stride;
-    std::size_t c = begin;
+    if (head) {
+      const HeadLanes l{d, head};
+      const auto k = load_constants(l, begin);
+      l.store(compute(l, k, r, begin), row0 + begin);
+      l.store(compute(l, k, r + 1, begin), row1 + begin);
+    }
+    std::size_t c = begin + head;
     for (; c + 2 * n <= end; c += 2 * n) {
       const auto k0 = load_constants(full, c), k1 = load_constants(full, c + n);
       const V a0 = compute(full, k0, r, c), a1 = compute(full, k1, r, c + n);
@@ -98,9 +139,9 @@ void store_rows(float* out, std::size_t stride, std::size_t first, std::size_t l
       hn::StoreU(b0, d, row1 + c);
       hn::StoreU(b1, d, row1 + c + n);
     }
-    tail(r, r + 2, c);
+    rest(r, r + 2, c, end);
   }
-  if (r < last) tail(r, last, begin);
+  if (r < last) rest(r, last, begin, end);
 }
 
 // Splits the features into contiguous ranges (multiples of 16), one per thread when the work is
@@ -139,7 +180,7 @@ void ForwardTrain(float* y, float* mean, float* invstd, float* running_mean, flo
       l.store(hn::Zero(l.d), mean + c);
       l.store(hn::Zero(l.d), invstd + c);
     });
-    for_each_tile(0, n, begin, end, [&](const auto& l, std::size_t c, std::size_t r0, std::size_t r1) {
+    for_each_tile(x, 0, n, begin, end, [&](const auto& l, std::size_t c, std::size_t r0, std::size_t r1) {
       const V k = l.load(x + c);
       V sum = l.load(mean + c), sum_sq = l.load(invstd + c);
       for (std::size_t r = r0; r < r1; ++r) {
@@ -226,7 +267,7 @@ void Backward(float* dx, float* dgamma, float* dbeta, const float* dy, const flo
       l.store(hn::Zero(l.d), dgamma + c);
       l.store(hn::Zero(l.d), sum_dev + c);
     });
-    for_each_tile(0, n, begin, end, [&](const auto& l, std::size_t c, std::size_t r0, std::size_t r1) {
+    for_each_tile(dy, 0, n, begin, end, [&](const auto& l, std::size_t c, std::size_t r0, std::size_t r1) {
       const V k = l.load(mean + c);
       V sum_g = l.load(dbeta + c), sum_gd = l.load(dgamma + c), sum_d = l.load(sum_dev + c);
       for (std::size_t r = r0; r < r1; ++r) {
