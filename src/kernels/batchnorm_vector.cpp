@@ -1,9 +1,9 @@
 // Vector BatchNorm over [rows, features]: lanes run across features (contiguous), and every pass
 // walks the rows in order, so memory is read as it lies (a walk down one column block would stride
 // by the row length, which for 1024 features maps every row to the same cache set). Per-feature
-// sums live in the output arrays (mean, invstd, dgamma, dbeta) and in one per-thread scratch row,
-// so each kernel is two passes over memory and allocates nothing once warm. Large inputs split the
-// features into contiguous ranges, one per OpenMP thread: the same result for any thread count.
+// sums and constants live in a per-thread scratch block (Slots), so each kernel is two passes over
+// memory and allocates nothing once warm. Large inputs split the features into contiguous ranges,
+// one per OpenMP thread: the same result for any thread count.
 //
 // Accuracy: sums are of deviations from a per-feature shift k close to the mean (the first row in
 // the forward, the float mean in the backward), which keeps the variance free of cancellation when
@@ -43,20 +43,10 @@ struct PartLanes {
   V load(const float* p) const { return LoadFirstN(d, p, count); }
   void store(V v, float* p) const { hn::BlendedStore(v, hn::FirstN(d, count), d, p); }
 };
-// The first `count` lanes of a whole vector that lies within the range being worked on (the head
-// before an aligned address): loads read the whole vector and zero the other lanes, stores write
-// the other lanes back as they were (before any later vector writes them). Whole-vector moves
-// where PartLanes copies lane by lane, which once per row would cost a third of the pass.
-struct HeadLanes {
-  D d;
-  std::size_t count;
-  V load(const float* p) const { return hn::IfThenElseZero(hn::FirstN(d, count), hn::LoadU(d, p)); }
-  void store(V v, float* p) const { hn::StoreU(hn::IfThenElse(hn::FirstN(d, count), v, hn::LoadU(d, p)), d, p); }
-};
 
-// The features before row + begin reaches a vector-aligned address (fewer than a vector; 0 when
-// already aligned, or when [begin, end) is shorter than a vector). The passes take them as a
-// HeadLanes vector first, so that the whole vectors after lie within cache lines: std::vector's
+// The features before row + begin reaches a vector-aligned address (fewer than a vector, 0 when
+// already aligned; at most end - begin). The passes take them as a
+// short vector first, so that the whole vectors after lie within cache lines: std::vector's
 // data is typically 16 bytes off. Measured at 1024x1024, 1 thread, all arrays 16 bytes off, medians
 // of 6 alternated runs: backward 0.68 -> 0.52 ns per value, forward + backward 1.00 -> 0.84, eval
 // 0.136 -> 0.128 (64-byte aligned arrays: 0.77 and 0.119 before, unchanged). Every row shares the
@@ -64,7 +54,7 @@ struct HeadLanes {
 std::size_t head_features(const float* row, std::size_t begin, std::size_t end) {
   const std::size_t n = hn::Lanes(D());
   const std::size_t misalign = (reinterpret_cast<std::uintptr_t>(row + begin) / sizeof(float)) % n;
-  return misalign && end - begin >= n ? n - misalign : 0;
+  return misalign ? std::min(n - misalign, end - begin) : 0;
 }
 
 // Calls body(lanes, c) for every vector of features in [begin, end): first the `head` features
@@ -75,7 +65,7 @@ void for_each_vector(std::size_t begin, std::size_t end, Body&& body, std::size_
   const std::size_t n = hn::Lanes(d);
   std::size_t c = begin;
   if (head) {
-    body(HeadLanes{d, head}, c);
+    body(PartLanes{d, head}, c);
     c += head;
   }
   for (; c + n <= end; c += n) body(FullLanes{d}, c);
@@ -87,11 +77,10 @@ void for_each_vector(std::size_t begin, std::size_t end, Body&& body, std::size_
 constexpr std::size_t row_tile = 4;
 
 // Calls body(lanes, c, r0, r1) for each tile of rows [r0, r1) within [first, last), and in each
-// tile for every vector of features in [begin, end), aligned as `data`'s rows.
+// tile for every vector of features in [begin, end), the first `head` features alone.
 template <class Body>
-void for_each_tile(const float* data, std::size_t first, std::size_t last, std::size_t begin, std::size_t end,
+void for_each_tile(std::size_t first, std::size_t last, std::size_t begin, std::size_t end, std::size_t head,
                    Body&& body) {
-  const std::size_t head = head_features(data, begin, end);
   for (std::size_t r0 = first; r0 < last; r0 += row_tile) {
     const std::size_t r1 = std::min(last, r0 + row_tile);
     for_each_vector(begin, end, [&](const auto& l, std::size_t c) { body(l, c, r0, r1); }, head);
@@ -99,39 +88,39 @@ void for_each_tile(const float* data, std::size_t first, std::size_t last, std::
 }
 
 // Stores out[r][c] = compute(lanes, k, r, c) for rows [first, last) and features [begin, end), where
-// k = load_constants(lanes, c) holds the per-feature constants of the vector at c. Rows go two at a
-// time, walked as they lie (one read and one write stream per row, as a plain copy), and each
-// vector's constants are loaded once for both rows; all four vectors of a step are computed before
-// any is stored (an output may alias its input). 1 thread, medians of 15 alternations in one
-// process: 1024x1024 eval 0.145 ns per value walking single rows, 0.132 in pairs, and 0.18-0.22 in
-// the earlier tiles of 4 rows down a vector of features; 128x512 eval 0.133 -> 0.103.
+// k = load_constants(c) holds the per-feature constants of the vector at c, the first `head`
+// features alone. Rows go two at a time, walked as they lie (one read and one write stream per row,
+// as a plain copy), and each vector's constants are loaded once for both rows; all four vectors of
+// a step are computed before any is stored (an output may alias its input). 1 thread, medians of
+// 15 alternations in one process: 1024x1024 eval 0.145 ns per value walking single rows, 0.132 in
+// pairs, and 0.18-0.22 in the earlier tiles of 4 rows down a vector of features; 128x512 eval
+// 0.133 -> 0.103.
 template <class LoadConstants, class Compute>
 void store_rows(float* out, std::size_t stride, std::size_t first, std::size_t last, std::size_t begin,
-                std::size_t end, LoadConstants&& load_constants, Compute&& compute) {
+                std::size_t end, std::size_t head, LoadConstants&& load_constants, Compute&& compute) {
   const D d;
   const std::size_t n = hn::Lanes(d);
   const FullLanes full{d};
-  // Features [c0, c1) of rows [r0, r1), a vector at a time.
-  const auto rest = [&](std::size_t r0, std::size_t r1, std::size_t c0, std::size_t c1) {
-    for_each_vector(c0, c1, [&](const auto& l, std::size_t c) {
-      const auto k = load_constants(l, c);
+  // Rows [r0, r1) from feature c0 on, a vector at a time.
+  const auto rest = [&](std::size_t r0, std::size_t r1, std::size_t c0, std::size_t h) {
+    for_each_vector(c0, end, [&](const auto& l, std::size_t c) {
+      const auto k = load_constants(c);
       for (std::size_t r = r0; r < r1; ++r) l.store(compute(l, k, r, c), out + r * stride + c);
-    });
+    }, h);
   };
-  const std::size_t head = head_features(out + first * stride, begin, end);
   std::size_t r = first;
   for (; r + 2 <= last; r += 2) {
     float* const row0 = out + r * stride;
     float* const row1 = row0 + stride;
     if (head) {
-      const HeadLanes l{d, head};
-      const auto k = load_constants(l, begin);
+      const PartLanes l{d, head};
+      const auto k = load_constants(begin);
       l.store(compute(l, k, r, begin), row0 + begin);
       l.store(compute(l, k, r + 1, begin), row1 + begin);
     }
     std::size_t c = begin + head;
     for (; c + 2 * n <= end; c += 2 * n) {
-      const auto k0 = load_constants(full, c), k1 = load_constants(full, c + n);
+      const auto k0 = load_constants(c), k1 = load_constants(c + n);
       const V a0 = compute(full, k0, r, c), a1 = compute(full, k1, r, c + n);
       const V b0 = compute(full, k0, r + 1, c), b1 = compute(full, k1, r + 1, c + n);
       hn::StoreU(a0, d, row0 + c);
@@ -139,68 +128,99 @@ void store_rows(float* out, std::size_t stride, std::size_t first, std::size_t l
       hn::StoreU(b0, d, row1 + c);
       hn::StoreU(b1, d, row1 + c + n);
     }
-    rest(r, r + 2, c, end);
+    rest(r, r + 2, c, 0);
   }
-  if (r < last) rest(r, last, begin, end);
+  if (r < last) rest(r, last, begin, head);
 }
+
+// The per-feature values of one range of features, `m` vectors per slot and one slot for each
+// vector of features the passes take (the head, the whole vectors, the rest), in whole aligned
+// vectors: the values one step reads lie together. Kept in m arrays of one row each, they sat a
+// multiple of 4 KB apart, at 1024 features in the same cache set as each other and as every row;
+// a standalone output pass (1024x1024, 1 thread) took 0.136 ns per value with them in separate
+// rows and 0.105 interleaved. `actlab bench`, 1 thread, 6 alternated runs, against the separate
+// rows: 1024x1024 forward + backward 0.83 -> 0.55 ns, eval 0.126 -> 0.107; 128x512 forward +
+// backward 0.53 -> 0.45, but eval 0.083 -> 0.097 (in a standalone run with other addresses,
+// 0.102 -> 0.092: the separate rows were fast or slow by where they fell).
+template <std::size_t kValues>
+struct Slots {
+  static constexpr std::size_t m = kValues;
+  float* base;
+  std::size_t head;
+  std::size_t bias;  // n - head - begin: the vector at c has slot (c + bias) / n; slot 0 is the head's
+  float* at(std::size_t c, std::size_t i) const {
+    const std::size_t n = hn::Lanes(D());  // a constant on fixed-width targets
+    return base + ((c + bias) / n * m + i) * n;
+  }
+  V load(std::size_t c, std::size_t i) const { return hn::Load(D(), at(c, i)); }
+  void store(V v, std::size_t c, std::size_t i) const { hn::Store(v, D(), at(c, i)); }
+};
 
 // Splits the features into contiguous ranges (multiples of 16), one per thread when the work is
-// large. Each feature's arithmetic is the same whatever range it falls in, so the split (and the
-// thread count) does not change any result; whole rows when alone keep the reads contiguous.
-template <class Body>
-void for_feature_ranges(const BatchNormShape& s, Body&& body) {
-  if (!worth_parallel(double(s.rows * s.features), parallel_threshold)) {
-    body(std::size_t(0), s.features);
-    return;
-  }
-  const int parts = omp_get_max_threads();
-  const std::size_t width = ((s.features + std::size_t(parts) - 1) / std::size_t(parts) + 15) / 16 * 16;
+// large, and calls body(begin, end, slots) for each, with `m` values per slot in a scratch block of
+// the calling thread, grown once. The head is taken from `rows`, the array whose alignment the
+// passes follow. Each feature's arithmetic is the same whatever range or lane it falls in, so
+// neither the split, and with it the thread count, nor the alignment changes any result.
+template <std::size_t m, class Body>
+void for_feature_ranges(const BatchNormShape& s, const float* rows, Body&& body) {
+  const std::size_t n = hn::Lanes(D());
+  const bool parallel = worth_parallel(double(s.rows * s.features), parallel_threshold);
+  const std::size_t parts = parallel ? std::size_t(omp_get_max_threads()) : 1;
+  const std::size_t width = parallel ? ((s.features + parts - 1) / parts + 15) / 16 * 16 : s.features;
+  const std::size_t block = (width / n + 2) * m * n;  // floats per range: slots 0 to width / n + 1
+  static thread_local std::vector<float> scratch;
+  const std::size_t need = parts * block + n;
+  if (scratch.size() < need) scratch.resize(need);
+  float* base = scratch.data();
+  while (reinterpret_cast<std::uintptr_t>(base) % (n * sizeof(float))) ++base;
+  const auto range = [&](std::size_t p) {
+    const std::size_t begin = p * width, end = std::min(s.features, begin + width);
+    if (begin >= end) return;
+    const std::size_t head = head_features(rows, begin, end);
+    body(begin, end, Slots<m>{base + p * block, head, n - head - begin});
+  };
+  if (!parallel) return range(0);
 #pragma omp parallel for schedule(static)
-  for (int p = 0; p < parts; ++p) {
-    const std::size_t begin = std::size_t(p) * width;
-    if (begin < s.features) body(begin, std::min(s.features, begin + width));
-  }
-}
-
-// Per-thread scratch of one row of features, grown once.
-float* scratch_row(std::size_t features) {
-  static thread_local std::vector<float> row;
-  if (row.size() < features) row.resize(features);
-  return row.data();
+  for (std::ptrdiff_t p = 0; p < std::ptrdiff_t(parts); ++p) range(std::size_t(p));
 }
 
 void ForwardTrain(float* y, float* mean, float* invstd, float* running_mean, float* running_var,
                   const float* x, const float* gamma, const float* beta, BatchNormShape s, float eps,
                   float momentum) {
   const std::size_t n = s.rows, f = s.features;
-  float* mean_d = scratch_row(2 * f);  // mean - k, kept exact for the output pass; then the scale
-  for_feature_ranges(s, [&](std::size_t begin, std::size_t end) {
-    // Pass 1: sums of d = x - k and d^2, accumulated in mean and invstd.
+  // Slot values: 0 the shift k (row 0 of x); 1 and 2 the sums of d = x - k and d^2, then mean - k
+  // (exact for the output pass) and the scale gamma invstd; 3 beta.
+  for_feature_ranges<4>(s, y, [&](std::size_t begin, std::size_t end, const Slots<4>& k) {
     for_each_vector(begin, end, [&](const auto& l, std::size_t c) {
-      l.store(hn::Zero(l.d), mean + c);
-      l.store(hn::Zero(l.d), invstd + c);
-    });
-    for_each_tile(x, 0, n, begin, end, [&](const auto& l, std::size_t c, std::size_t r0, std::size_t r1) {
-      const V k = l.load(x + c);
-      V sum = l.load(mean + c), sum_sq = l.load(invstd + c);
+      k.store(l.load(x + c), c, 0);
+      k.store(hn::Zero(l.d), c, 1);
+      k.store(hn::Zero(l.d), c, 2);
+      k.store(l.load(beta + c), c, 3);
+    }, k.head);
+    // Pass 1: the sums.
+    for_each_tile(0, n, begin, end, k.head, [&](const auto& l, std::size_t c, std::size_t r0, std::size_t r1) {
+      const V shift = k.load(c, 0);
+      V sum = k.load(c, 1), sum_sq = k.load(c, 2);
       for (std::size_t r = r0; r < r1; ++r) {
-        const V dev = hn::Sub(l.load(x + r * f + c), k);
+        const V dev = hn::Sub(l.load(x + r * f + c), shift);
         sum = hn::Add(sum, dev);
         sum_sq = hn::MulAdd(dev, dev, sum_sq);
       }
-      l.store(sum, mean + c);
-      l.store(sum_sq, invstd + c);
+      k.store(sum, c, 1);
+      k.store(sum_sq, c, 2);
     });
 
     for_each_vector(begin, end, [&](const auto& l, std::size_t c) {
       const D d = l.d;
       const V inv_n = hn::Set(d, 1.0f / float(n));
-      const V md = hn::Mul(l.load(mean + c), inv_n);
-      const V var = hn::Max(hn::NegMulAdd(md, md, hn::Mul(l.load(invstd + c), inv_n)), hn::Zero(d));  // biased
-      const V mu = hn::Add(l.load(x + c), md);
-      l.store(md, mean_d + c);
+      const V md = hn::Mul(k.load(c, 1), inv_n);
+      const V var = hn::Max(hn::NegMulAdd(md, md, hn::Mul(k.load(c, 2), inv_n)), hn::Zero(d));  // biased
+      const V mu = hn::Add(k.load(c, 0), md);
+      const V inv = hn::Div(hn::Set(d, 1.0f), hn::Sqrt(hn::Add(var, hn::Set(d, eps))));
       l.store(mu, mean + c);
-      l.store(hn::Div(hn::Set(d, 1.0f), hn::Sqrt(hn::Add(var, hn::Set(d, eps)))), invstd + c);
+      l.store(inv, invstd + c);
+      k.store(md, c, 1);
+      k.store(hn::Mul(l.load(gamma + c), inv), c, 2);
       const V m = hn::Set(d, momentum), keep = hn::Set(d, 1.0f - momentum);
       const V unbiased = hn::Mul(var, hn::Set(d, float(n) / float(n - 1)));
       // A feature whose batch holds a NaN or inf keeps its running statistics untouched.
@@ -208,47 +228,40 @@ void ForwardTrain(float* y, float* mean, float* invstd, float* running_mean, flo
       const V rm = l.load(running_mean + c), rv = l.load(running_var + c);
       l.store(hn::IfThenElse(finite, hn::MulAdd(keep, rm, hn::Mul(m, mu)), rm), running_mean + c);
       l.store(hn::IfThenElse(finite, hn::MulAdd(keep, rv, hn::Mul(m, unbiased)), rv), running_var + c);
-    });
-    // Pass 2: y = gamma (x - mean) inv + beta = ((x - k) - mean_d) scale + beta. Row 0 last: it is
-    // the shift k, and y may alias x.
-    // The scale gamma invstd, computed once per feature into the scratch row's second half.
-    float* const scale = mean_d + f;
-    for_each_vector(begin, end, [&](const auto& l, std::size_t c) {
-      l.store(hn::Mul(l.load(gamma + c), l.load(invstd + c)), scale + c);
-    });
+    }, k.head);
+    // Pass 2: y = gamma (x - mean) inv + beta = ((x - k) - (mean - k)) scale + beta. y may alias x:
+    // k is in the slots already.
     struct Constants {
-      V k, mean_d, scale, beta;
+      V shift, mean_d, scale, beta;
     };
-    const auto constants = [&](const auto& l, std::size_t c) {
-      return Constants{l.load(x + c), l.load(mean_d + c), l.load(scale + c), l.load(beta + c)};
-    };
-    const auto normalize = [&](const auto& l, const Constants& k, std::size_t r, std::size_t c) {
-      return hn::MulAdd(hn::Sub(hn::Sub(l.load(x + r * f + c), k.k), k.mean_d), k.scale, k.beta);
-    };
-    store_rows(y, f, 1, n, begin, end, constants, normalize);
-    store_rows(y, f, 0, 1, begin, end, constants, normalize);
+    store_rows(
+        y, f, 0, n, begin, end, k.head,
+        [&](std::size_t c) { return Constants{k.load(c, 0), k.load(c, 1), k.load(c, 2), k.load(c, 3)}; },
+        [&](const auto& l, const Constants& q, std::size_t r, std::size_t c) {
+          return hn::MulAdd(hn::Sub(hn::Sub(l.load(x + r * f + c), q.shift), q.mean_d), q.scale, q.beta);
+        });
   });
 }
 
 void ForwardEval(float* y, const float* x, const float* gamma, const float* beta, const float* running_mean,
                  const float* running_var, BatchNormShape s, float eps) {
   const std::size_t f = s.features;
-  float* scale = scratch_row(f);
-  for_feature_ranges(s, [&](std::size_t begin, std::size_t end) {
+  // Slot values: the running mean, the scale gamma / sqrt(running_var + eps), beta.
+  for_feature_ranges<3>(s, y, [&](std::size_t begin, std::size_t end, const Slots<3>& k) {
     for_each_vector(begin, end, [&](const auto& l, std::size_t c) {
       const V inv = hn::Div(hn::Set(l.d, 1.0f), hn::Sqrt(hn::Add(l.load(running_var + c), hn::Set(l.d, eps))));
-      l.store(hn::Mul(l.load(gamma + c), inv), scale + c);
-    });
+      k.store(l.load(running_mean + c), c, 0);
+      k.store(hn::Mul(l.load(gamma + c), inv), c, 1);
+      k.store(l.load(beta + c), c, 2);
+    }, k.head);
     struct Constants {
       V mu, scale, beta;
     };
     store_rows(
-        y, f, 0, s.rows, begin, end,
-        [&](const auto& l, std::size_t c) {
-          return Constants{l.load(running_mean + c), l.load(scale + c), l.load(beta + c)};
-        },
-        [&](const auto& l, const Constants& k, std::size_t r, std::size_t c) {
-          return hn::MulAdd(hn::Sub(l.load(x + r * f + c), k.mu), k.scale, k.beta);
+        y, f, 0, s.rows, begin, end, k.head,
+        [&](std::size_t c) { return Constants{k.load(c, 0), k.load(c, 1), k.load(c, 2)}; },
+        [&](const auto& l, const Constants& q, std::size_t r, std::size_t c) {
+          return hn::MulAdd(hn::Sub(l.load(x + r * f + c), q.mu), q.scale, q.beta);
         });
   });
 }
@@ -256,60 +269,53 @@ void ForwardEval(float* y, const float* x, const float* gamma, const float* beta
 void Backward(float* dx, float* dgamma, float* dbeta, const float* dy, const float* x, const float* gamma,
               const float* mean, const float* invstd, BatchNormShape s) {
   const std::size_t n = s.rows, f = s.features;
-  float* const sum_dev = scratch_row(4 * f);
-  float* const coef_a = sum_dev + f;
-  float* const coef_b = coef_a + f;
-  float* const coef_c = coef_b + f;
-  for_feature_ranges(s, [&](std::size_t begin, std::size_t end) {
-    // Pass 1: sums of dy, dy (x - k) and (x - k), with k the float mean, in dbeta, dgamma, sum_dev.
+  // Slot values: 0 the shift k (the float mean); 1, 2, 3 the sums of dy, dy (x - k) and x - k, then
+  // the per-feature coefficients A, B, C of dx (below).
+  for_feature_ranges<4>(s, dx ? dx : dy, [&](std::size_t begin, std::size_t end, const Slots<4>& k) {
     for_each_vector(begin, end, [&](const auto& l, std::size_t c) {
-      l.store(hn::Zero(l.d), dbeta + c);
-      l.store(hn::Zero(l.d), dgamma + c);
-      l.store(hn::Zero(l.d), sum_dev + c);
-    });
-    for_each_tile(dy, 0, n, begin, end, [&](const auto& l, std::size_t c, std::size_t r0, std::size_t r1) {
-      const V k = l.load(mean + c);
-      V sum_g = l.load(dbeta + c), sum_gd = l.load(dgamma + c), sum_d = l.load(sum_dev + c);
+      k.store(l.load(mean + c), c, 0);
+      for (std::size_t i = 1; i < 4; ++i) k.store(hn::Zero(l.d), c, i);
+    }, k.head);
+    // Pass 1: the sums.
+    for_each_tile(0, n, begin, end, k.head, [&](const auto& l, std::size_t c, std::size_t r0, std::size_t r1) {
+      const V shift = k.load(c, 0);
+      V sum_g = k.load(c, 1), sum_gd = k.load(c, 2), sum_d = k.load(c, 3);
       for (std::size_t r = r0; r < r1; ++r) {
-        const V g = l.load(dy + r * f + c), dev = hn::Sub(l.load(x + r * f + c), k);
+        const V g = l.load(dy + r * f + c), dev = hn::Sub(l.load(x + r * f + c), shift);
         sum_g = hn::Add(sum_g, g);
         sum_gd = hn::MulAdd(g, dev, sum_gd);
         sum_d = hn::Add(sum_d, dev);
       }
-      l.store(sum_g, dbeta + c);
-      l.store(sum_gd, dgamma + c);
-      l.store(sum_d, sum_dev + c);
+      k.store(sum_g, c, 1);
+      k.store(sum_gd, c, 2);
+      k.store(sum_d, c, 3);
     });
 
-    for_each_vector(begin, end, [&](const auto& l, std::size_t c) {
-      const V inv_n = hn::Set(l.d, 1.0f / float(n));
-      const V md = hn::Mul(l.load(sum_dev + c), inv_n);  // the float mean's own rounding error, recovered
-      l.store(md, sum_dev + c);
-      // sum dy * xhat = (sum dy (x - k) - mean_d sum dy) inv
-      l.store(hn::Mul(hn::NegMulAdd(md, l.load(dbeta + c), l.load(dgamma + c)), l.load(invstd + c)), dgamma + c);
-    });
-    if (!dx) return;
+    // dbeta = sum dy; dgamma = sum dy xhat = (sum dy (x - k) - mean_d sum dy) inv, where mean_d is
+    // the float mean's own rounding error, recovered. Then
     // dx = gamma inv / n (n dy - dbeta - xhat dgamma), xhat = (x - k - mean_d) inv
-    //    = A dy + B (x - k) + C, with A, B, C per feature computed once.
+    //    = A dy + B (x - k) + C, with A, B, C per feature.
     for_each_vector(begin, end, [&](const auto& l, std::size_t c) {
       const V inv_n = hn::Set(l.d, 1.0f / float(n)), inv = l.load(invstd + c);
+      const V md = hn::Mul(k.load(c, 3), inv_n), sum_g = k.load(c, 1);
+      const V dg = hn::Mul(hn::NegMulAdd(md, sum_g, k.load(c, 2)), inv);
+      l.store(sum_g, dbeta + c);
+      l.store(dg, dgamma + c);
       const V a = hn::Mul(l.load(gamma + c), inv);
-      const V b = hn::Neg(hn::Mul(hn::Mul(a, inv), hn::Mul(l.load(dgamma + c), inv_n)));
-      l.store(a, coef_a + c);
-      l.store(b, coef_b + c);
-      l.store(hn::NegMulAdd(b, l.load(sum_dev + c), hn::Neg(hn::Mul(a, hn::Mul(l.load(dbeta + c), inv_n)))),
-              coef_c + c);
-    });
+      const V b = hn::Neg(hn::Mul(hn::Mul(a, inv), hn::Mul(dg, inv_n)));
+      k.store(a, c, 1);
+      k.store(b, c, 2);
+      k.store(hn::NegMulAdd(b, md, hn::Neg(hn::Mul(a, hn::Mul(sum_g, inv_n)))), c, 3);
+    }, k.head);
+    if (!dx) return;
     struct Constants {
-      V k, a, b, c;
+      V shift, a, b, c;
     };
     store_rows(
-        dx, f, 0, n, begin, end,
-        [&](const auto& l, std::size_t c) {
-          return Constants{l.load(mean + c), l.load(coef_a + c), l.load(coef_b + c), l.load(coef_c + c)};
-        },
-        [&](const auto& l, const Constants& k, std::size_t r, std::size_t c) {
-          return hn::MulAdd(k.a, l.load(dy + r * f + c), hn::MulAdd(k.b, hn::Sub(l.load(x + r * f + c), k.k), k.c));
+        dx, f, 0, n, begin, end, k.head,
+        [&](std::size_t c) { return Constants{k.load(c, 0), k.load(c, 1), k.load(c, 2), k.load(c, 3)}; },
+        [&](const auto& l, const Constants& q, std::size_t r, std::size_t c) {
+          return hn::MulAdd(q.a, l.load(dy + r * f + c), hn::MulAdd(q.b, hn::Sub(l.load(x + r * f + c), q.shift), q.c));
         });
   });
 }
