@@ -109,46 +109,68 @@ TEST(BatchNormVector, InPlaceAndThreadCountGiveTheSameBits) {
   EXPECT_EQ(dx, one.dx);
 }
 
+// Every output of the three kernels, one after the other, from copies of the inputs placed
+// `offset` floats past a 64-byte boundary (the outputs likewise).
+std::vector<float> outputs_at(std::size_t offset, const std::vector<float>& x, const std::vector<float>& dy,
+                              const std::vector<float>& gamma, const std::vector<float>& beta, BatchNormShape s) {
+  const std::size_t n = x.size(), f = s.features;
+  std::vector<float> store(5 * (n + 32) + 16);
+  const auto at = [&](std::size_t k) {
+    float* base = store.data() + k * (n + 32);
+    while (reinterpret_cast<std::uintptr_t>(base) % 64) ++base;
+    return std::span<float>(base + offset, n);
+  };
+  const auto xs = at(0), dys = at(1), y = at(2), dx = at(3), y_eval = at(4);
+  std::copy(x.begin(), x.end(), xs.begin());
+  std::copy(dy.begin(), dy.end(), dys.begin());
+  std::vector<float> mean(f), invstd(f), rm(f, 0.5f), rv(f, 2.0f), dgamma(f), dbeta(f);
+  batchnorm_forward_train(y, mean, invstd, rm, rv, xs, gamma, beta, s, 1e-5f, 0.1f);
+  batchnorm_backward(dx, dgamma, dbeta, dys, xs, gamma, mean, invstd, s);
+  batchnorm_forward_eval(y_eval, xs, gamma, beta, rm, rv, s, 1e-5f);
+  std::vector<float> out;
+  for (const std::span<float> a : {y, dx, y_eval}) out.insert(out.end(), a.begin(), a.end());
+  for (const auto* v : {&mean, &invstd, &rm, &rv, &dgamma, &dbeta}) out.insert(out.end(), v->begin(), v->end());
+  return out;
+}
+
 // The passes start each row with the features before a vector-aligned address. Where a row starts
 // must not change a bit: every offset from a 64-byte boundary, with rows that keep it (48 features)
 // and rows that do not (40), on every target.
 TEST(BatchNormVector, SameBitsAtEveryAlignment) {
   for (const std::size_t features : {std::size_t(48), std::size_t(40)}) {
     const BatchNormShape s{37, features};
-    const std::size_t n = s.rows * features, f = features;
     Rng rng(features);
-    std::vector<float> x(n), dy(n), gamma(f), beta(f);
+    std::vector<float> x(s.rows * features), dy(x.size()), gamma(features), beta(features);
     for (float& v : x) v = 0.5f + 2.0f * float(rng.normal());
     for (float& v : dy) v = float(rng.normal());
-    for (std::size_t j = 0; j < f; ++j) gamma[j] = rng.uniform(0.5f, 1.5f), beta[j] = rng.uniform(-1, 1);
-    // Copies of the inputs and room for the outputs, all starting `offset` floats past a 64-byte
-    // boundary; returns y, dx, dgamma and the evaluation output, one after the other.
-    const auto run_at = [&](std::size_t offset) {
-      std::vector<float> store(5 * (n + 32) + 16);
-      const auto at = [&](std::size_t k) {
-        float* base = store.data() + k * (n + 32);
-        while (reinterpret_cast<std::uintptr_t>(base) % 64) ++base;
-        return std::span<float>(base + offset, n);
-      };
-      const auto xs = at(0), dys = at(1), y = at(2), dx = at(3), y_eval = at(4);
-      std::copy(x.begin(), x.end(), xs.begin());
-      std::copy(dy.begin(), dy.end(), dys.begin());
-      std::vector<float> mean(f), invstd(f), rm(f, 0.5f), rv(f, 2.0f), dgamma(f), dbeta(f);
-      batchnorm_forward_train(y, mean, invstd, rm, rv, xs, gamma, beta, s, 1e-5f, 0.1f);
-      batchnorm_backward(dx, dgamma, dbeta, dys, xs, gamma, mean, invstd, s);
-      batchnorm_forward_eval(y_eval, xs, gamma, beta, rm, rv, s, 1e-5f);
-      std::vector<float> out(y.begin(), y.end());
-      out.insert(out.end(), dx.begin(), dx.end());
-      out.insert(out.end(), dgamma.begin(), dgamma.end());
-      out.insert(out.end(), y_eval.begin(), y_eval.end());
-      return out;
-    };
+    for (std::size_t j = 0; j < features; ++j) gamma[j] = rng.uniform(0.5f, 1.5f), beta[j] = rng.uniform(-1, 1);
     on_every_target([&] {
-      const std::vector<float> aligned = run_at(0);
+      const std::vector<float> aligned = outputs_at(0, x, dy, gamma, beta, s);
       for (std::size_t offset = 1; offset < 16; ++offset)
-        EXPECT_EQ(run_at(offset), aligned) << features << " features, " << offset << " floats off";
+        EXPECT_EQ(outputs_at(offset, x, dy, gamma, beta, s), aligned) << features << " features, " << offset
+                                                                      << " floats off";
     });
   }
+}
+
+// Above the parallel threshold the features split into one range per thread, each starting with
+// its own short vector when the rows are unaligned: 1 thread aligned and 2 threads at 3 floats off
+// give the same bits, on every target.
+TEST(BatchNormVector, SameBitsInRangesOfUnalignedRows) {
+  const BatchNormShape s{1024, 1032};
+  static_assert(1024 * 1032 >= parallel_threshold);
+  Rng rng(9);
+  std::vector<float> x(s.rows * s.features), dy(x.size()), gamma(s.features, 0.9f), beta(s.features, -0.2f);
+  for (float& v : x) v = float(rng.normal());
+  for (float& v : dy) v = float(rng.normal());
+  const int saved = omp_get_max_threads();
+  on_every_target([&] {
+    omp_set_num_threads(1);
+    const std::vector<float> one = outputs_at(0, x, dy, gamma, beta, s);
+    omp_set_num_threads(2);
+    EXPECT_EQ(outputs_at(3, x, dy, gamma, beta, s), one);
+  });
+  omp_set_num_threads(saved);
 }
 
 }  // namespace

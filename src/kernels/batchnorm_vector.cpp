@@ -1,9 +1,10 @@
 // Vector BatchNorm over [rows, features]: lanes run across features (contiguous), and every pass
 // walks the rows in order, so memory is read as it lies (a walk down one column block would stride
 // by the row length, which for 1024 features maps every row to the same cache set). Per-feature
-// sums and constants live in a per-thread scratch block (Slots), so each kernel is two passes over
-// memory and allocates nothing once warm. Large inputs split the features into contiguous ranges,
-// one per OpenMP thread: the same result for any thread count.
+// sums and constants live in a scratch block of the calling thread (Slots), so each kernel is two
+// passes over memory and allocates nothing once warm. Large inputs split the features into
+// contiguous ranges, one per OpenMP thread, each with its own part of the block: the same result
+// for any thread count.
 //
 // Accuracy: sums are of deviations from a per-feature shift k close to the mean (the first row in
 // the forward, the float mean in the backward), which keeps the variance free of cancellation when
@@ -148,6 +149,7 @@ struct Slots {
   float* base;
   std::size_t head;
   std::size_t bias;  // n - head - begin: the vector at c has slot (c + bias) / n; slot 0 is the head's
+                     // (unused when head is 0)
   float* at(std::size_t c, std::size_t i) const {
     const std::size_t n = hn::Lanes(D());  // a constant on fixed-width targets
     return base + ((c + bias) / n * m + i) * n;
