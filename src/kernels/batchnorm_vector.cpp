@@ -31,8 +31,9 @@ namespace hn = hwy::HWY_NAMESPACE;
 using D = hn::ScalableTag<float>;
 using V = hn::Vec<D>;
 
-// Whole vectors of features, and the shorter last one (masked). Kernels take either as `auto`,
-// so the loop over whole vectors carries no per-vector branch.
+// Whole vectors of features, and a shorter one (masked): a row's head before an aligned address,
+// or its rest. Kernels take either as `auto`, so the loop over whole vectors carries no per-vector
+// branch.
 struct FullLanes {
   D d;
   V load(const float* p) const { return hn::LoadU(d, p); }
@@ -46,12 +47,12 @@ struct PartLanes {
 };
 
 // The features before row + begin reaches a vector-aligned address (fewer than a vector, 0 when
-// already aligned; at most end - begin). The passes take them as a
-// short vector first, so that the whole vectors after lie within cache lines: std::vector's
-// data is typically 16 bytes off. Measured at 1024x1024, 1 thread, all arrays 16 bytes off, medians
-// of 6 alternated runs: backward 0.68 -> 0.52 ns per value, forward + backward 1.00 -> 0.84, eval
-// 0.136 -> 0.128 (64-byte aligned arrays: 0.77 and 0.119 before, unchanged). Every row shares the
-// alignment of the first when the row length is a multiple of the vector.
+// already aligned; at most end - begin). The passes take them as a short vector first, so that the
+// whole vectors after lie within cache lines: std::vector's data is typically 16 bytes off.
+// Measured at 1024x1024, 1 thread, all arrays 16 bytes off, medians of 6 alternated runs: backward
+// 0.68 -> 0.52 ns per value, forward + backward 1.00 -> 0.84, eval 0.136 -> 0.128 (64-byte aligned
+// arrays: 0.77 and 0.119 before, unchanged). Every row shares the alignment of the first when the
+// row length is a multiple of the vector.
 std::size_t head_features(const float* row, std::size_t begin, std::size_t end) {
   const std::size_t n = hn::Lanes(D());
   const std::size_t misalign = (reinterpret_cast<std::uintptr_t>(row + begin) / sizeof(float)) % n;
