@@ -103,9 +103,9 @@ void store_rows(float* out, std::size_t stride, std::size_t first, std::size_t l
   const D d;
   const std::size_t n = hn::Lanes(d);
   const FullLanes full{d};
-  // Rows [r0, r1) from feature c0 on, a vector at a time.
-  const auto rest = [&](std::size_t r0, std::size_t r1, std::size_t c0, std::size_t h) {
-    for_each_vector(c0, end, [&](const auto& l, std::size_t c) {
+  // Features [c0, c1) of rows [r0, r1), a vector at a time (the first h features alone).
+  const auto rest = [&](std::size_t r0, std::size_t r1, std::size_t c0, std::size_t c1, std::size_t h) {
+    for_each_vector(c0, c1, [&](const auto& l, std::size_t c) {
       const auto k = load_constants(c);
       for (std::size_t r = r0; r < r1; ++r) l.store(compute(l, k, r, c), out + r * stride + c);
     }, h);
@@ -114,12 +114,7 @@ void store_rows(float* out, std::size_t stride, std::size_t first, std::size_t l
   for (; r + 2 <= last; r += 2) {
     float* const row0 = out + r * stride;
     float* const row1 = row0 + stride;
-    if (head) {
-      const PartLanes l{d, head};
-      const auto k = load_constants(begin);
-      l.store(compute(l, k, r, begin), row0 + begin);
-      l.store(compute(l, k, r + 1, begin), row1 + begin);
-    }
+    rest(r, r + 2, begin, begin + head, 0);
     std::size_t c = begin + head;
     for (; c + 2 * n <= end; c += 2 * n) {
       const auto k0 = load_constants(c), k1 = load_constants(c + n);
@@ -130,9 +125,9 @@ void store_rows(float* out, std::size_t stride, std::size_t first, std::size_t l
       hn::StoreU(b0, d, row1 + c);
       hn::StoreU(b1, d, row1 + c + n);
     }
-    rest(r, r + 2, c, 0);
+    rest(r, r + 2, c, end, 0);
   }
-  if (r < last) rest(r, last, begin, head);
+  if (r < last) rest(r, last, begin, end, head);
 }
 
 // The per-feature values of one range of features, `m` vectors per slot and one slot for each
