@@ -8,6 +8,9 @@ reference in one process) and then times the same operations in PyTorch 1.13 wit
 count: forward F.<activation>(x) and backward through autograd (torch.autograd.grad of y with
 respect to x for a fixed dy), at 256K floats (cache) and 16M floats (DRAM); BatchNorm1d training
 forward, backward and eval forward at 128x512 and 1024x1024. Medians of repeated timings.
+The PReLU layer is compared as a layer too, over [n/256, 256] with one shared slope and with 256:
+its backward gives dx and the slopes' gradient on both sides (PyTorch's prelu backward always
+computes the slopes' gradient; actlab's table row "prelu", a fixed slope, computes dx alone).
 Needs Debian's python3-torch (importable by /usr/bin/python3 only).
 """
 import argparse
@@ -57,6 +60,19 @@ def torch_activation(spec, n):
     return fwd / n * 1e9, bwd / n * 1e9
 
 
+def torch_prelu_layer(n, weights, channels=256):
+    g = torch.Generator().manual_seed(1)
+    x = torch.randn(n // channels, channels, generator=g) * 3
+    dy = torch.randn(n // channels, channels, generator=g)
+    w = torch.full((weights,), 0.25, requires_grad=True)
+    with torch.no_grad():
+        fwd = median_time(lambda: F.prelu(x, w))
+    xg = x.clone().requires_grad_(True)
+    y = F.prelu(xg, w)
+    bwd = median_time(lambda: torch.autograd.grad(y, [xg, w], dy, retain_graph=True))
+    return fwd / x.numel() * 1e9, bwd / x.numel() * 1e9
+
+
 def torch_batchnorm(rows, features):
     g = torch.Generator().manual_seed(3)
     x = (torch.randn(rows, features, generator=g) * 2).requires_grad_(True)
@@ -92,8 +108,12 @@ def main():
                   "", "| activation | dir | actlab ns/elem | roof | reference ns/elem | PyTorch ns/elem | vs PyTorch |",
                   "|---|---|---|---|---|---|---|"]
         ours = {(k["activation"], k["direction"], k["kernels"]): k for k in r["kernels"] if k["elems"] == n}
-        for spec in TORCH:
-            tf, tb = torch_activation(spec, n)
+        peers = [(spec, lambda spec=spec: torch_activation(spec, n)) for spec in TORCH]
+        peers += [(f"prelu_layer:weights={w}", lambda w=w: torch_prelu_layer(n, w)) for w in (1, 256)]
+        for spec, peer in peers:
+            if not any(key[0] == spec for key in ours):
+                continue
+            tf, tb = peer()
             for direction, t in (("forward", tf), ("backward", tb)):
                 v = ours.get((spec, direction, "vector"))
                 ref = ours.get((spec, direction, "reference"))
@@ -103,7 +123,9 @@ def main():
                              f"{ref['ns_per_elem']:.3f} | {t:.3f} | {t / v['ns_per_elem']:.1f}x |" if ref else
                              f"| {spec} | {direction} | {v['ns_per_elem']:.3f} | {100 * v['roof_fraction']:.0f}% | - | "
                              f"{t:.3f} | {t / v['ns_per_elem']:.1f}x |")
-        lines.append("")
+        lines += ["", "prelu: a fixed slope, dx alone on actlab's side, where PyTorch's backward also sums the "
+                  "slope's gradient. prelu_layer:weights=W: the PReLU layer over [n/256, 256] with W slopes, dx and "
+                  "the slopes' gradient on both sides.", ""]
     lines += ["### BatchNorm1d, ns per element", "",
               "| shape | pass | actlab | PyTorch | vs PyTorch |", "|---|---|---|---|---|"]
     for b in r["batchnorm"]:

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <map>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 #include <sys/wait.h>
@@ -140,6 +141,24 @@ TEST_F(Cli, BenchRoofIsTheFasterOfPlainAndStreaming) {
       EXPECT_NEAR(k["roof_fraction"].get<double>(), k["gbs"].get<double>() / roof_gbs, 1e-9);
     }
   }
+}
+
+// With prelu among the activations, bench also times the PReLU layer with one and with 256 slopes
+// (its backward with the slopes' gradient), at both sizes and in both directions.
+TEST_F(Cli, BenchTimesThePreluLayer) {
+  const CliRun bench = run("bench --quick --json --no-reference --activations prelu --threads 1");
+  ASSERT_EQ(bench.code, 0) << bench.output;
+  std::string last = bench.output.substr(0, bench.output.find_last_not_of('\n') + 1);
+  last = last.substr(last.find_last_of('\n') + 1);
+  const auto r = nlohmann::json::parse(last);
+  std::map<std::string, int> rows;
+  for (const auto& k : r["kernels"]) {
+    EXPECT_GT(k["ns_per_elem"].get<double>(), 0.0);
+    ++rows[k["activation"].get<std::string>() + " " + k["direction"].get<std::string>()];
+  }
+  for (const std::string name : {"prelu", "prelu_layer:weights=1", "prelu_layer:weights=256"})
+    for (const std::string direction : {"forward", "backward"}) EXPECT_EQ(rows[name + " " + direction], 2) << name;
+  EXPECT_EQ(rows.size(), 6u);
 }
 
 TEST_F(Cli, ApplyErrors) {

@@ -27,8 +27,12 @@ struct Roof {
   double memcpy_gbs = 0.0, stream_copy_gbs = 0.0, plain_triad_gbs = 0.0, stream_triad_gbs = 0.0;
 };
 
+// One row per activation, direction and kernels. Besides the table's activations, the PReLU layer
+// over [n / 256, 256] (prelu.hpp) as "prelu_layer:weights=1" (one shared slope) and
+// "prelu_layer:weights=256" (a slope per channel): its backward also sums the slopes' gradient, as
+// PyTorch's does, where the table's "prelu" row (a fixed slope) computes dx alone.
 struct KernelTiming {
-  std::string activation;  // canonical spec, e.g. "gelu:approximate=tanh"
+  std::string activation;  // canonical spec, e.g. "gelu:approximate=tanh", or prelu_layer:weights=W
   std::string direction;   // forward | backward
   std::string kernels;     // vector | reference
   std::size_t elems = 0;

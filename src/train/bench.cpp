@@ -10,6 +10,7 @@
 #include "actlab/loss.hpp"
 #include "actlab/model_io.hpp"
 #include "actlab/optimizer.hpp"
+#include "actlab/prelu.hpp"
 #include "actlab/recipes.hpp"
 #include "kernels/roof_kernels.hpp"
 
@@ -17,6 +18,7 @@
 #include <cblas.h>
 #include <chrono>
 #include <cstring>
+#include <fmt/format.h>
 #include <fstream>
 #include <omp.h>
 
@@ -115,6 +117,24 @@ void time_activation(const Activation& act, std::size_t n, const BenchOptions& o
   const double elems = double(n);
   out.push_back({act.to_string(), "forward", impl, n, fwd / elems * 1e9, 8 * elems / fwd / 1e9});
   out.push_back({act.to_string(), "backward", impl, n, bwd / elems * 1e9, 12 * elems / bwd / 1e9});
+}
+
+// Times the PReLU layer over [n / channels, channels] with `weights` slopes (1 or channels): the
+// forward, and the backward with the slopes' gradient.
+void time_prelu_layer(std::size_t n, std::size_t weights, const BenchOptions& o, KernelMode mode,
+                      std::vector<KernelTiming>& out) {
+  constexpr std::size_t channels = 256;
+  n = std::max(n / channels, std::size_t(1)) * channels;
+  const std::vector<float> x = random_normal(n, 3.0f, 1), dy = random_normal(n, 1.0f, 2), w(weights, 0.25f);
+  std::vector<float> y(n), dx(n), dw(weights);
+  set_kernel_mode(mode);
+  const std::string name = fmt::format("prelu_layer:weights={}", weights);
+  const std::string impl = mode == KernelMode::vector ? "vector" : "reference";
+  const double fwd = median_seconds([&] { prelu_forward(y, x, w, channels); }, o.min_seconds);
+  const double bwd = median_seconds([&] { prelu_backward(dx, dw, dy, x, w, channels); }, o.min_seconds);
+  const double elems = double(n);
+  out.push_back({name, "forward", impl, n, fwd / elems * 1e9, 8 * elems / fwd / 1e9});
+  out.push_back({name, "backward", impl, n, bwd / elems * 1e9, 12 * elems / bwd / 1e9});
 }
 
 // Each rate the better of two measurements of the same roof.
@@ -249,6 +269,9 @@ BenchReport run_bench(const BenchOptions& o) {
   r.isa = vector_isa();
   r.threads = omp_get_max_threads();
   const std::vector<Activation> acts = bench_activations(o);
+  const bool with_prelu_layer = std::any_of(acts.begin(), acts.end(), [](const Activation& a) {
+    return std::string_view(a.info->name) == "prelu";
+  });
   for (std::size_t n : {o.cache_elems, o.dram_elems}) {
     // The roof is measured before and after the kernels of its size and each rate kept at its
     // better: a shared machine's bandwidth drifts over a run, and a roof caught in a slow moment
@@ -259,6 +282,11 @@ BenchReport run_bench(const BenchOptions& o) {
       time_activation(act, n, o, KernelMode::vector, r.kernels);
       if (o.reference) time_activation(act, n, o, KernelMode::reference, r.kernels);
     }
+    if (with_prelu_layer)
+      for (const std::size_t weights : {std::size_t(1), std::size_t(256)}) {
+        time_prelu_layer(n, weights, o, KernelMode::vector, r.kernels);
+        if (o.reference) time_prelu_layer(n, weights, o, KernelMode::reference, r.kernels);
+      }
     const Roof roof = faster(before, measure_roof(n, o.min_seconds));
     for (std::size_t k = first; k < r.kernels.size(); ++k)
       r.kernels[k].roof_fraction = r.kernels[k].gbs / (r.kernels[k].direction == "forward" ? roof.copy_gbs : roof.triad_gbs);
