@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Activation and BatchNorm kernels in PyTorch and in actlab, side by side, with ratios.
 
-    /usr/bin/python3 bench/peer_kernels.py [--threads 1] [--actlab build/release/actlab] [--markdown FILE]
+    /usr/bin/python3 bench/peer_kernels.py [--threads 1] [--actlab build/release/actlab]
+                                           [--onednn build/release/bench/peer_onednn] [--markdown FILE]
 
 Runs `actlab bench --json` (which measures the memory roof, actlab's vector kernels and its scalar
 reference in one process) and then times the same operations in PyTorch 1.13 with the same thread
@@ -11,10 +12,14 @@ forward, backward and eval forward at 128x512 and 1024x1024. Medians of repeated
 The PReLU layer is compared as a layer too, over [n/256, 256] with one shared slope and with 256:
 its backward gives dx and the slopes' gradient on both sides (PyTorch's prelu backward always
 computes the slopes' gradient; actlab's table row "prelu", a fixed slope, computes dx alone).
+oneDNN, the other peer, is timed by bench/peer_onednn (its eltwise and PReLU primitives, built
+where libdnnl-dev is installed) in the same run with the same threads; its column is left out
+where that program is missing, and shows "-" for activations oneDNN does not have.
 Needs Debian's python3-torch (importable by /usr/bin/python3 only).
 """
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
@@ -92,21 +97,31 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--actlab", default="build/release/actlab")
+    p.add_argument("--onednn", default="build/release/bench/peer_onednn",
+                   help="bench/peer_onednn's binary (its column is left out when missing)")
     p.add_argument("--markdown", help="also write the tables to this file")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     out = subprocess.run([a.actlab, "bench", "--json", "--threads", str(a.threads)], check=True,
                          capture_output=True, text=True).stdout
     r = json.loads(out.strip().splitlines()[-1])
-    lines = [f"CPU: {r['cpu']}; actlab vector kernels: {r['isa']}; threads: {a.threads}; "
-             f"PyTorch {torch.__version__}", ""]
+    onednn, peer_names = {}, f"PyTorch {torch.__version__}"
+    if os.access(a.onednn, os.X_OK):
+        o = json.loads(subprocess.run([a.onednn, "--threads", str(a.threads)], check=True, capture_output=True,
+                                      text=True).stdout.strip().splitlines()[-1])
+        onednn = {(k["activation"], k["direction"], k["elems"]): k["ns_per_elem"] for k in o["kernels"]}
+        peer_names += f", oneDNN {o['version']} ({o['isa']})"
+    else:
+        print(f"peer_kernels.py: {a.onednn} not found (needs libdnnl-dev): no oneDNN column", file=sys.stderr)
+    lines = [f"CPU: {r['cpu']}; actlab vector kernels: {r['isa']}; threads: {a.threads}; {peer_names}", ""]
     for roof in r["roofs"]:
         n = roof["elems"]
         lines += [f"### {n} floats (copy roof {roof['copy_gbs']:.1f} GB/s: memcpy {roof['memcpy_gbs']:.1f}, "
                   f"streaming {roof['stream_copy_gbs']:.1f}; triad roof {roof['triad_gbs']:.1f} GB/s: plain "
                   f"{roof['plain_triad_gbs']:.1f}, streaming {roof['stream_triad_gbs']:.1f})",
-                  "", "| activation | dir | actlab ns/elem | roof | reference ns/elem | PyTorch ns/elem | vs PyTorch |",
-                  "|---|---|---|---|---|---|---|"]
+                  "", "| activation | dir | actlab ns/elem | roof | reference ns/elem | PyTorch ns/elem | vs PyTorch |"
+                  + (" oneDNN ns/elem | vs oneDNN |" if onednn else ""),
+                  "|---|---|---|---|---|---|---|" + ("---|---|" if onednn else "")]
         ours = {(k["activation"], k["direction"], k["kernels"]): k for k in r["kernels"] if k["elems"] == n}
         peers = [(spec, lambda spec=spec: torch_activation(spec, n)) for spec in TORCH]
         peers += [(f"prelu_layer:weights={w}", lambda w=w: torch_prelu_layer(n, w)) for w in (1, 256)]
@@ -119,10 +134,14 @@ def main():
                 ref = ours.get((spec, direction, "reference"))
                 if not v:
                     continue
-                lines.append(f"| {spec} | {direction} | {v['ns_per_elem']:.3f} | {100 * v['roof_fraction']:.0f}% | "
-                             f"{ref['ns_per_elem']:.3f} | {t:.3f} | {t / v['ns_per_elem']:.1f}x |" if ref else
-                             f"| {spec} | {direction} | {v['ns_per_elem']:.3f} | {100 * v['roof_fraction']:.0f}% | - | "
-                             f"{t:.3f} | {t / v['ns_per_elem']:.1f}x |")
+                row = (f"| {spec} | {direction} | {v['ns_per_elem']:.3f} | {100 * v['roof_fraction']:.0f}% | "
+                       f"{ref['ns_per_elem']:.3f} | " if ref else
+                       f"| {spec} | {direction} | {v['ns_per_elem']:.3f} | {100 * v['roof_fraction']:.0f}% | - | ")
+                row += f"{t:.3f} | {t / v['ns_per_elem']:.1f}x |"
+                if onednn:
+                    od = onednn.get((spec, direction, n))
+                    row += f" {od:.3f} | {od / v['ns_per_elem']:.1f}x |" if od else " - | - |"
+                lines.append(row)
         lines += ["", "prelu: a fixed slope, dx alone on actlab's side, where PyTorch's backward also sums the "
                   "slope's gradient. prelu_layer:weights=W: the PReLU layer over [n/256, 256] with W slopes, dx and "
                   "the slopes' gradient on both sides.", ""]

@@ -8,6 +8,7 @@ packages=(
   libopenblas-openmp-dev libhwy-dev libsleef-dev
   libcli11-dev nlohmann-json3-dev libfmt-dev libspdlog-dev zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  libdnnl-dev  # oneDNN, the second peer of bench/peer_kernels.py (bench/peer_onednn.cpp); the library never links it
   gnuplot-nox dataset-fashion-mnist
   chromium  # the report test opens report.html in headless Chromium
   python3 make file dpkg-dev  # the docs check (python3) and the install/package check (scripts/check_install.sh)
