@@ -3,12 +3,14 @@
 //
 //   peer_onednn [--threads N] [--quick]   prints one JSON object: {"isa", "threads", "kernels": [...]}
 //
-// Built only where libdnnl-dev is installed. Each activation maps to the oneDNN algorithm of the
-// same function at the same parameters; before timing, its forward is checked against actlab's
-// reference kernel (a row whose function differs is left out, with a note on stderr). Backwards
-// that oneDNN can take from the output (*_use_dst_for_bwd) are timed both ways and the faster kept.
+// Built only where libdnnl-dev (oneDNN 2.x) is installed. Each activation maps to the oneDNN
+// algorithm of the same function at the same parameters; before timing, each primitive's outputs
+// (forward, backward, PReLU's slope gradient) are checked against actlab's reference kernels (a
+// mapping that differs is left out, with a note on stderr). Backwards that oneDNN can take from the
+// output (*_use_dst_for_bwd) are timed both ways and the faster kept.
 #include "actlab/activation.hpp"
 #include "actlab/kernels.hpp"
+#include "actlab/prelu.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -44,6 +46,9 @@ const Mapping mappings[] = {
     {"tanh", algorithm::eltwise_tanh, algorithm::eltwise_tanh_use_dst_for_bwd},
     {"relu", algorithm::eltwise_relu, algorithm::eltwise_relu_use_dst_for_bwd},
     {"leaky_relu", algorithm::eltwise_relu, algorithm::eltwise_relu_use_dst_for_bwd, 0.01f},
+    {"prelu", algorithm::eltwise_relu, algorithm::eltwise_relu_use_dst_for_bwd, 0.25f},  // the table's fixed slope
+    {"rrelu", algorithm::eltwise_relu, algorithm::eltwise_relu_use_dst_for_bwd,  // evaluation: (1/8 + 1/3) / 2
+     float((1.0 / 8 + 1.0 / 3) / 2)},
     {"elu", algorithm::eltwise_elu, algorithm::eltwise_elu_use_dst_for_bwd, 1.0f},
     {"gelu", algorithm::eltwise_gelu_erf, std::nullopt},
     {"gelu:approximate=tanh", algorithm::eltwise_gelu_tanh, std::nullopt},
@@ -91,19 +96,28 @@ struct Bench {
     timings.push_back(row);
   }
 
-  // The largest |oneDNN - reference| / (1 + |reference|) over x: the check that both compute one function.
-  static double disagreement(const Mapping& m, const std::vector<float>& x, const std::vector<float>& y) {
-    const actlab::Activation act = actlab::parse_activation(m.spec);
-    std::vector<float> ref(x.size());
-    act.info->reference_f32.forward(act.params, ref, x);
+  // The largest |oneDNN - reference| / (1 + |reference|): the check that both compute one function.
+  static double disagreement(const std::vector<float>& ours, const std::vector<float>& ref) {
     double worst = 0.0;
-    for (std::size_t i = 0; i < x.size(); ++i)
-      worst = std::max(worst, double(std::fabs(y[i] - ref[i])) / (1.0 + std::fabs(ref[i])));
+    for (std::size_t i = 0; i < ref.size(); ++i)
+      worst = std::max(worst, double(std::fabs(ours[i] - ref[i])) / (1.0 + std::fabs(ref[i])));
     return worst;
+  }
+
+  // Leaves a mapping out (with a note) when oneDNN's result is not the reference's function.
+  static bool agrees(const std::string& what, double difference, double tolerance) {
+    if (difference <= tolerance) return true;
+    fmt::print(stderr, "peer_onednn: {} left out: oneDNN's result differs from actlab's reference by {:.3g}\n", what,
+               difference);
+    return false;
   }
 
   void activation(const Mapping& m, std::size_t n) {
     std::vector<float> x = normal(n, 3.0f, 1), dy = normal(n, 1.0f, 2), y(n), dx(n);
+    const actlab::Activation act = actlab::parse_activation(m.spec);
+    std::vector<float> y_ref(n), dx_ref(n);
+    act.info->reference_f32.forward(act.params, y_ref, x);
+    act.info->reference_f32.backward(act.params, dx_ref, dy, x, y_ref);
     const dnnl::memory::desc md({dnnl::memory::dim(n)}, dt::f32, tag::a);
     dnnl::memory src(md, eng, x.data()), dst(md, eng, y.data()), ddst(md, eng, dy.data()), dsrc(md, eng, dx.data());
     double fwd_seconds = 0.0, bwd_seconds = 1e30;
@@ -115,10 +129,7 @@ struct Bench {
       const dnnl::eltwise_forward fwd(fpd);
       fwd.execute(strm, {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}});
       strm.wait();
-      if (const double d = disagreement(m, x, y); d > 1e-4) {
-        fmt::print(stderr, "peer_onednn: {} left out: oneDNN's function differs from actlab's (by {:.3g})\n", m.spec, d);
-        return;
-      }
+      if (!agrees(fmt::format("{} forward", m.spec), disagreement(y, y_ref), 1e-4)) return;
       const double f = median_seconds([&] {
         fwd.execute(strm, {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}});
         strm.wait();
@@ -127,12 +138,16 @@ struct Bench {
       const dnnl::eltwise_backward::primitive_desc bpd({*alg, md, md, m.alpha, m.beta}, eng, fpd);
       const dnnl::eltwise_backward bwd(bpd);
       const bool uses_dst = alg != m.fwd;
-      const double b = median_seconds([&] {
+      const auto backward = [&] {
         bwd.execute(strm, {{uses_dst ? DNNL_ARG_DST : DNNL_ARG_SRC, uses_dst ? dst : src},
                            {DNNL_ARG_DIFF_DST, ddst},
                            {DNNL_ARG_DIFF_SRC, dsrc}});
         strm.wait();
-      }, min_seconds);
+      };
+      backward();
+      const char* from_what = uses_dst ? "backward from y" : "backward from x";
+      if (!agrees(fmt::format("{} {}", m.spec, from_what), disagreement(dx, dx_ref), 1e-3)) return;
+      const double b = median_seconds(backward, min_seconds);
       if (b < bwd_seconds) {
         bwd_seconds = b;
         from = uses_dst ? "y" : "x";
@@ -160,15 +175,34 @@ struct Bench {
     const dnnl::prelu_backward::primitive_desc bpd({md, wd, md, wd}, eng, fpd);
     const dnnl::prelu_backward bwd(bpd);
     const std::string name = fmt::format("prelu_layer:weights={}", weights);
-    add(name, "forward", n, median_seconds([&] {
+    const auto forward = [&] {
       fwd.execute(strm, {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wm}, {DNNL_ARG_DST, dst}});
       strm.wait();
-    }, min_seconds));
-    add(name, "backward", n, median_seconds([&] {
+    };
+    const auto backward = [&] {
       bwd.execute(strm, {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wm}, {DNNL_ARG_DIFF_DST, ddst},
                          {DNNL_ARG_DIFF_SRC, dsrc}, {DNNL_ARG_DIFF_WEIGHTS, dwm}});
       strm.wait();
-    }, min_seconds));
+    };
+    // actlab's reference PReLU (main selects the reference kernels); the slopes' gradient is a sum
+    // over n / weights values, compared relative to the sum of their magnitudes.
+    std::vector<float> y_ref(n), dx_ref(n), dw_ref(weights);
+    actlab::prelu_forward(y_ref, x, w, channels);
+    actlab::prelu_backward(dx_ref, dw_ref, dy, x, w, channels);
+    forward();
+    backward();
+    double dw_difference = 0.0;
+    for (std::size_t k = 0; k < weights; ++k) {
+      double magnitude = 0.0;
+      for (std::size_t i = k; i < n; i += weights) magnitude += std::fabs(double(dy[i]) * x[i]);
+      dw_difference = std::max(dw_difference, std::fabs(double(dw[k]) - dw_ref[k]) / (1.0 + magnitude));
+    }
+    if (!agrees(name + " forward", disagreement(y, y_ref), 1e-6) ||
+        !agrees(name + " backward", disagreement(dx, dx_ref), 1e-6) ||
+        !agrees(name + " slope gradient", dw_difference, 1e-4))
+      return;
+    add(name, "forward", n, median_seconds(forward, min_seconds));
+    add(name, "backward", n, median_seconds(backward, min_seconds));
   }
 };
 

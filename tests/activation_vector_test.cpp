@@ -368,13 +368,17 @@ TEST(ActivationVector, PreluChannelsMatchReference) {
 }
 
 // The per-channel kernels place their weights and accumulators by where the output's first aligned
-// vector falls: at every offset of the arrays from a 64-byte boundary, in several row blocks and
-// with 1 and 2 threads, the outputs are still exactly the reference's and dweight within rounding.
+// vector falls: at every offset of the arrays from a 64-byte boundary, on every instruction set, for
+// channel counts that are and are not multiples of the lanes (and below them), single rows and
+// several row blocks, with 1 and 2 threads (the larger shapes go parallel), the outputs are still
+// exactly the reference's and dweight within rounding and the same for both thread counts.
 TEST(ActivationVector, PreluChannelsAtEveryAlignment) {
   const int saved = omp_get_max_threads();
   std::mt19937 rng(13);
   std::normal_distribution<float> normal(0.0f, 2.0f);
-  for (const auto& [channels, rows] : {std::pair<std::size_t, std::size_t>{256, 200}, {17, 1100}, {16, 1100}}) {
+  const std::pair<std::size_t, std::size_t> shapes[] = {  // channels, rows
+      {256, 200}, {17, 2000}, {16, 2100}, {5, 12000}, {3, 1}, {100, 1}};
+  for (const auto& [channels, rows] : shapes) {
     const std::size_t n = rows * channels, pad = 16;
     std::vector<float> x(n + pad), dy(n + pad), w(channels);
     for (float& v : x) v = normal(rng);
@@ -389,24 +393,27 @@ TEST(ActivationVector, PreluChannelsAtEveryAlignment) {
         actlab::prelu_backward(dx_ref, dw_ref, dys, xs, w, channels);
       }
       const ModeGuard mode(actlab::KernelMode::vector);
-      std::vector<float> dw_one_thread;
-      for (const int threads : {1, 2}) {
-        omp_set_num_threads(threads);
-        std::vector<float> y(n + pad), dx(n + pad), dw(channels);
-        const std::span<float> ys(y.data() + offset, n), dxs(dx.data() + offset, n);
-        actlab::prelu_forward(ys, xs, w, channels);
-        actlab::prelu_backward(dxs, dw, dys, xs, w, channels);
-        const std::string what = fmt::format("{} channels, offset {}, {} threads", channels, offset, threads);
-        EXPECT_TRUE(same(std::vector<float>(ys.begin(), ys.end()), y_ref)) << what << " forward";
-        EXPECT_TRUE(same(std::vector<float>(dxs.begin(), dxs.end()), dx_ref)) << what << " backward";
-        for (std::size_t c = 0; c < channels; ++c) {
-          double magnitude = 0;
-          for (std::size_t i = c; i < n; i += channels) magnitude += std::fabs(double(dys[i]) * xs[i]);
-          EXPECT_NEAR(dw[c], dw_ref[c], 1e-6 * magnitude + 1e-30) << what << ", channel " << c;
+      actlab::on_every_target([&] {
+        std::vector<float> dw_one_thread;
+        for (const int threads : {1, 2}) {
+          omp_set_num_threads(threads);
+          std::vector<float> y(n + pad), dx(n + pad), dw(channels);
+          const std::span<float> ys(y.data() + offset, n), dxs(dx.data() + offset, n);
+          actlab::prelu_forward(ys, xs, w, channels);
+          actlab::prelu_backward(dxs, dw, dys, xs, w, channels);
+          const std::string what = fmt::format("{} channels x {} rows, offset {}, {} threads", channels, rows,
+                                               offset, threads);
+          EXPECT_TRUE(same(std::vector<float>(ys.begin(), ys.end()), y_ref)) << what << " forward";
+          EXPECT_TRUE(same(std::vector<float>(dxs.begin(), dxs.end()), dx_ref)) << what << " backward";
+          for (std::size_t c = 0; c < channels; ++c) {
+            double magnitude = 0;
+            for (std::size_t i = c; i < n; i += channels) magnitude += std::fabs(double(dys[i]) * xs[i]);
+            EXPECT_NEAR(dw[c], dw_ref[c], 1e-6 * magnitude + 1e-30) << what << ", channel " << c;
+          }
+          if (threads == 1) dw_one_thread = dw;
+          else EXPECT_EQ(dw, dw_one_thread) << what << ": dweight depends on the thread count";
         }
-        if (threads == 1) dw_one_thread = dw;
-        else EXPECT_EQ(dw, dw_one_thread) << what << ": dweight depends on the thread count";
-      }
+      });
     }
   }
   omp_set_num_threads(saved);

@@ -30,7 +30,8 @@ struct Roof {
 // One row per activation, direction and kernels. Besides the table's activations, the PReLU layer
 // over [n / 256, 256] (prelu.hpp) as "prelu_layer:weights=1" (one shared slope) and
 // "prelu_layer:weights=256" (a slope per channel): its backward also sums the slopes' gradient, as
-// PyTorch's does, where the table's "prelu" row (a fixed slope) computes dx alone.
+// PyTorch's does, where the table's "prelu" row (a fixed slope) computes dx alone. Those rows take n
+// rounded down to whole rows of 256 (n itself for the sizes `actlab bench` uses).
 struct KernelTiming {
   std::string activation;  // canonical spec, e.g. "gelu:approximate=tanh", or prelu_layer:weights=W
   std::string direction;   // forward | backward
