@@ -6,7 +6,7 @@
 // Built only where libdnnl-dev (oneDNN 2.x) is installed. Each activation maps to the oneDNN
 // algorithm of the same function at the same parameters; before timing, each primitive's outputs
 // (forward, backward, PReLU's slope gradient) are checked against actlab's reference kernels (a
-// mapping that differs is left out, with a note on stderr). Backwards that oneDNN can take from the
+// mapping that differs beyond isolated values is left out, with a note on stderr). Backwards that oneDNN can take from the
 // output (*_use_dst_for_bwd) are timed both ways and the faster kept.
 #include "actlab/activation.hpp"
 #include "actlab/kernels.hpp"
@@ -96,19 +96,29 @@ struct Bench {
     timings.push_back(row);
   }
 
-  // The largest |oneDNN - reference| / (1 + |reference|): the check that both compute one function.
-  static double disagreement(const std::vector<float>& ours, const std::vector<float>& ref) {
+  // Where oneDNN's result and the reference's differ by more than tolerance (1 + |reference|), and
+  // the largest such difference.
+  struct Disagreement {
+    std::size_t count = 0;
     double worst = 0.0;
-    for (std::size_t i = 0; i < ref.size(); ++i)
-      worst = std::max(worst, double(std::fabs(ours[i] - ref[i])) / (1.0 + std::fabs(ref[i])));
-    return worst;
+  };
+  static Disagreement disagreement(const std::vector<float>& ours, const std::vector<float>& ref, double tolerance) {
+    Disagreement d;
+    for (std::size_t i = 0; i < ref.size(); ++i) {
+      const double difference = double(std::fabs(ours[i] - ref[i])) / (1.0 + std::fabs(ref[i]));
+      if (difference > tolerance) ++d.count, d.worst = std::max(d.worst, difference);
+    }
+    return d;
   }
 
-  // Leaves a mapping out (with a note) when oneDNN's result is not the reference's function.
-  static bool agrees(const std::string& what, double difference, double tolerance) {
-    if (difference <= tolerance) return true;
-    fmt::print(stderr, "peer_onednn: {} left out: oneDNN's result differs from actlab's reference by {:.3g}\n", what,
-               difference);
+  // Leaves a mapping out (with a note) when oneDNN's result is not the reference's function: when it
+  // differs at more than one value in 100000. Isolated values are a kink's convention, not another
+  // function (oneDNN's hardswish backward takes the outer side's slope at x = -3 and 3 exactly,
+  // PyTorch's and actlab's the inner one's; random inputs land there about once in 16M).
+  static bool agrees(const std::string& what, const Disagreement& d, std::size_t n) {
+    if (d.count <= n / 100000) return true;
+    fmt::print(stderr, "peer_onednn: {} left out: oneDNN's result differs from actlab's reference at {} of {} values "
+               "(by up to {:.3g})\n", what, d.count, n, d.worst);
     return false;
   }
 
@@ -129,7 +139,7 @@ struct Bench {
       const dnnl::eltwise_forward fwd(fpd);
       fwd.execute(strm, {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}});
       strm.wait();
-      if (!agrees(fmt::format("{} forward", m.spec), disagreement(y, y_ref), 1e-4)) return;
+      if (!agrees(fmt::format("{} forward", m.spec), disagreement(y, y_ref, 1e-4), n)) return;
       const double f = median_seconds([&] {
         fwd.execute(strm, {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}});
         strm.wait();
@@ -146,7 +156,7 @@ struct Bench {
       };
       backward();
       const char* from_what = uses_dst ? "backward from y" : "backward from x";
-      if (!agrees(fmt::format("{} {}", m.spec, from_what), disagreement(dx, dx_ref), 1e-3)) return;
+      if (!agrees(fmt::format("{} {}", m.spec, from_what), disagreement(dx, dx_ref, 1e-3), n)) return;
       const double b = median_seconds(backward, min_seconds);
       if (b < bwd_seconds) {
         bwd_seconds = b;
@@ -191,15 +201,16 @@ struct Bench {
     actlab::prelu_backward(dx_ref, dw_ref, dy, x, w, channels);
     forward();
     backward();
-    double dw_difference = 0.0;
+    Disagreement dw_disagreement;
     for (std::size_t k = 0; k < weights; ++k) {
       double magnitude = 0.0;
       for (std::size_t i = k; i < n; i += weights) magnitude += std::fabs(double(dy[i]) * x[i]);
-      dw_difference = std::max(dw_difference, std::fabs(double(dw[k]) - dw_ref[k]) / (1.0 + magnitude));
+      const double difference = std::fabs(double(dw[k]) - dw_ref[k]) / (1.0 + magnitude);
+      if (difference > 1e-4) ++dw_disagreement.count, dw_disagreement.worst = std::max(dw_disagreement.worst, difference);
     }
-    if (!agrees(name + " forward", disagreement(y, y_ref), 1e-6) ||
-        !agrees(name + " backward", disagreement(dx, dx_ref), 1e-6) ||
-        !agrees(name + " slope gradient", dw_difference, 1e-4))
+    if (!agrees(name + " forward", disagreement(y, y_ref, 1e-6), n) ||
+        !agrees(name + " backward", disagreement(dx, dx_ref, 1e-6), n) ||
+        !agrees(name + " slope gradient", dw_disagreement, 0))
       return;
     add(name, "forward", n, median_seconds(forward, min_seconds));
     add(name, "backward", n, median_seconds(backward, min_seconds));
