@@ -11,9 +11,9 @@
 #include "actlab/activation.hpp"
 #include "actlab/kernels.hpp"
 #include "actlab/prelu.hpp"
+#include "train/median_time.hpp"
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <fmt/format.h>
@@ -30,6 +30,7 @@ namespace {
 using dnnl::algorithm;
 using tag = dnnl::memory::format_tag;
 using dt = dnnl::memory::data_type;
+using actlab::median_seconds;
 
 struct Mapping {
   const char* spec;                  // actlab's activation spec
@@ -57,23 +58,6 @@ const Mapping mappings[] = {
     {"softplus", algorithm::eltwise_soft_relu, std::nullopt},
     {"hardswish", algorithm::eltwise_hardswish, std::nullopt, 1.0f / 6.0f, 0.5f},
 };
-
-template <class F>
-double median_seconds(F&& fn, double min_seconds) {
-  using clock = std::chrono::steady_clock;
-  fn();
-  std::vector<double> samples;
-  double total = 0.0;
-  while (samples.size() < 3 || (total < min_seconds && samples.size() < 1000)) {
-    const auto t0 = clock::now();
-    fn();
-    const double s = std::chrono::duration<double>(clock::now() - t0).count();
-    samples.push_back(s);
-    total += s;
-  }
-  std::nth_element(samples.begin(), samples.begin() + std::ptrdiff_t(samples.size() / 2), samples.end());
-  return samples[samples.size() / 2];
-}
 
 std::vector<float> normal(std::size_t n, float scale, unsigned seed) {
   std::mt19937 gen(seed);

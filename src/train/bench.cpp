@@ -13,10 +13,10 @@
 #include "actlab/prelu.hpp"
 #include "actlab/recipes.hpp"
 #include "kernels/roof_kernels.hpp"
+#include "train/median_time.hpp"
 
 #include <algorithm>
 #include <cblas.h>
-#include <chrono>
 #include <cstring>
 #include <fmt/format.h>
 #include <fstream>
@@ -24,24 +24,6 @@
 
 namespace actlab {
 namespace {
-
-// Median wall time of fn() over repetitions filling min_seconds (at least 3, after one warm-up).
-template <class F>
-double median_seconds(F&& fn, double min_seconds) {
-  using clock = std::chrono::steady_clock;
-  fn();
-  std::vector<double> samples;
-  double total = 0.0;
-  while (samples.size() < 3 || (total < min_seconds && samples.size() < 1000)) {
-    const auto t0 = clock::now();
-    fn();
-    const double s = std::chrono::duration<double>(clock::now() - t0).count();
-    samples.push_back(s);
-    total += s;
-  }
-  std::nth_element(samples.begin(), samples.begin() + std::ptrdiff_t(samples.size() / 2), samples.end());
-  return samples[samples.size() / 2];
-}
 
 std::string cpu_name() {
   std::ifstream in("/proc/cpuinfo");

@@ -1,0 +1,30 @@
+// The timing rule of `actlab bench` and of the peer programs beside it (bench/peer_onednn.cpp), so
+// that both sides of a comparison are timed the same way.
+#pragma once
+
+#include <algorithm>
+#include <chrono>
+#include <cstddef>
+#include <vector>
+
+namespace actlab {
+
+// Median wall time of fn() over repetitions filling min_seconds (at least 3, after one warm-up).
+template <class F>
+double median_seconds(F&& fn, double min_seconds) {
+  using clock = std::chrono::steady_clock;
+  fn();
+  std::vector<double> samples;
+  double total = 0.0;
+  while (samples.size() < 3 || (total < min_seconds && samples.size() < 1000)) {
+    const auto t0 = clock::now();
+    fn();
+    const double s = std::chrono::duration<double>(clock::now() - t0).count();
+    samples.push_back(s);
+    total += s;
+  }
+  std::nth_element(samples.begin(), samples.begin() + std::ptrdiff_t(samples.size() / 2), samples.end());
+  return samples[samples.size() / 2];
+}
+
+}  // namespace actlab
