@@ -6,8 +6,8 @@
 // Built only where libdnnl-dev (oneDNN 2.x) is installed. Each activation maps to the oneDNN
 // algorithm of the same function at the same parameters; before timing, each primitive's outputs
 // (forward, backward, PReLU's slope gradient) are checked against actlab's reference kernels (a
-// mapping that differs beyond isolated values is left out, with a note on stderr). Backwards that oneDNN can take from the
-// output (*_use_dst_for_bwd) are timed both ways and the faster kept.
+// mapping that differs beyond isolated values is left out, with a note on stderr). Backwards that
+// oneDNN can take from the output (*_use_dst_for_bwd) are timed both ways and the faster kept.
 #include "actlab/activation.hpp"
 #include "actlab/kernels.hpp"
 #include "actlab/prelu.hpp"
