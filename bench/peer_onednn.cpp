@@ -90,7 +90,10 @@ struct Bench {
     Disagreement d;
     for (std::size_t i = 0; i < ref.size(); ++i) {
       const double difference = double(std::fabs(ours[i] - ref[i])) / (1.0 + std::fabs(ref[i]));
-      if (difference > tolerance) ++d.count, d.worst = std::max(d.worst, difference);
+      if (difference > tolerance) {
+        ++d.count;
+        d.worst = std::max(d.worst, difference);
+      }
     }
     return d;
   }
@@ -190,7 +193,10 @@ struct Bench {
       double magnitude = 0.0;
       for (std::size_t i = k; i < n; i += weights) magnitude += std::fabs(double(dy[i]) * x[i]);
       const double difference = std::fabs(double(dw[k]) - dw_ref[k]) / (1.0 + magnitude);
-      if (difference > 1e-4) ++dw_disagreement.count, dw_disagreement.worst = std::max(dw_disagreement.worst, difference);
+      if (difference > 1e-4) {
+        ++dw_disagreement.count;
+        dw_disagreement.worst = std::max(dw_disagreement.worst, difference);
+      }
     }
     if (!agrees(name + " forward", disagreement(y, y_ref, 1e-6), n) ||
         !agrees(name + " backward", disagreement(dx, dx_ref, 1e-6), n) ||
