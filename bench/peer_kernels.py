@@ -139,10 +139,9 @@ def main():
                 ref = ours.get((spec, direction, "reference"))
                 if not v:
                     continue
+                ref_ns = f"{ref['ns_per_elem']:.3f}" if ref else "-"
                 row = (f"| {spec} | {direction} | {v['ns_per_elem']:.3f} | {100 * v['roof_fraction']:.0f}% | "
-                       f"{ref['ns_per_elem']:.3f} | " if ref else
-                       f"| {spec} | {direction} | {v['ns_per_elem']:.3f} | {100 * v['roof_fraction']:.0f}% | - | ")
-                row += f"{t:.3f} | {t / v['ns_per_elem']:.1f}x |"
+                       f"{ref_ns} | {t:.3f} | {t / v['ns_per_elem']:.1f}x |")
                 if onednn:
                     od = onednn.get((spec, direction, n))
                     row += f" {od:.3f} | {od / v['ns_per_elem']:.1f}x |" if od else " - | - |"

@@ -13,7 +13,7 @@
 #include "actlab/prelu.hpp"
 #include "actlab/recipes.hpp"
 #include "kernels/roof_kernels.hpp"
-#include "train/median_time.hpp"
+#include "train/bench_common.hpp"
 
 #include <algorithm>
 #include <cblas.h>
@@ -30,13 +30,6 @@ std::string cpu_name() {
   for (std::string line; std::getline(in, line);)
     if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
   return "unknown CPU";
-}
-
-std::vector<float> random_normal(std::size_t n, float scale, std::uint64_t seed) {
-  Rng rng(seed);
-  std::vector<float> v(n);
-  for (float& x : v) x = scale * float(rng.normal());
-  return v;
 }
 
 // Calls fn(begin, end) with each OpenMP thread's contiguous share of [0, n).
@@ -87,22 +80,28 @@ Roof measure_roof(std::size_t n, double min_seconds) {
   return with_roofs(roof);
 }
 
-// Times one activation at n elements; roof_fraction is filled in once the roof is known.
+// Appends the forward (8 bytes per element) and backward (12) rows of one kernel timed at n
+// elements; roof_fraction is filled in once the roof is known.
+void add_timings(std::vector<KernelTiming>& out, const std::string& name, KernelMode mode, std::size_t n,
+                 double fwd_seconds, double bwd_seconds) {
+  const std::string impl = mode == KernelMode::vector ? "vector" : "reference";
+  const double elems = double(n);
+  out.push_back({name, "forward", impl, n, fwd_seconds / elems * 1e9, 8 * elems / fwd_seconds / 1e9});
+  out.push_back({name, "backward", impl, n, bwd_seconds / elems * 1e9, 12 * elems / bwd_seconds / 1e9});
+}
+
 void time_activation(const Activation& act, std::size_t n, const BenchOptions& o, KernelMode mode,
                      std::vector<KernelTiming>& out) {
   const std::vector<float> x = random_normal(n, 3.0f, 1), dy = random_normal(n, 1.0f, 2);
   std::vector<float> y(n), dx(n);
   set_kernel_mode(mode);
-  const std::string impl = mode == KernelMode::vector ? "vector" : "reference";
   const double fwd = median_seconds([&] { activation_forward(act, y, x); }, o.min_seconds);
   const double bwd = median_seconds([&] { activation_backward(act, dx, dy, x, y); }, o.min_seconds);
-  const double elems = double(n);
-  out.push_back({act.to_string(), "forward", impl, n, fwd / elems * 1e9, 8 * elems / fwd / 1e9});
-  out.push_back({act.to_string(), "backward", impl, n, bwd / elems * 1e9, 12 * elems / bwd / 1e9});
+  add_timings(out, act.to_string(), mode, n, fwd, bwd);
 }
 
-// Times the PReLU layer over [n / channels, channels] with `weights` slopes (1 or channels): the
-// forward, and the backward with the slopes' gradient.
+// The PReLU layer over [n / channels, channels] with `weights` slopes (1 or channels): the forward,
+// and the backward with the slopes' gradient.
 void time_prelu_layer(std::size_t n, std::size_t weights, const BenchOptions& o, KernelMode mode,
                       std::vector<KernelTiming>& out) {
   constexpr std::size_t channels = 256;
@@ -110,13 +109,9 @@ void time_prelu_layer(std::size_t n, std::size_t weights, const BenchOptions& o,
   const std::vector<float> x = random_normal(n, 3.0f, 1), dy = random_normal(n, 1.0f, 2), w(weights, 0.25f);
   std::vector<float> y(n), dx(n), dw(weights);
   set_kernel_mode(mode);
-  const std::string name = fmt::format("prelu_layer:weights={}", weights);
-  const std::string impl = mode == KernelMode::vector ? "vector" : "reference";
   const double fwd = median_seconds([&] { prelu_forward(y, x, w, channels); }, o.min_seconds);
   const double bwd = median_seconds([&] { prelu_backward(dx, dw, dy, x, w, channels); }, o.min_seconds);
-  const double elems = double(n);
-  out.push_back({name, "forward", impl, n, fwd / elems * 1e9, 8 * elems / fwd / 1e9});
-  out.push_back({name, "backward", impl, n, bwd / elems * 1e9, 12 * elems / bwd / 1e9});
+  add_timings(out, fmt::format("prelu_layer:weights={}", weights), mode, n, fwd, bwd);
 }
 
 // Each rate the better of two measurements of the same roof.

@@ -1,10 +1,13 @@
-// The timing rule of `actlab bench` and of the peer programs beside it (bench/peer_onednn.cpp), so
-// that both sides of a comparison are timed the same way.
+// The timing rule and the inputs of `actlab bench`, shared with the peer programs beside it
+// (bench/peer_onednn.cpp), so that both sides of a comparison are timed the same way on the same data.
 #pragma once
+
+#include "actlab/random.hpp"
 
 #include <algorithm>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <vector>
 
 namespace actlab {
@@ -25,6 +28,14 @@ double median_seconds(F&& fn, double min_seconds) {
   }
   std::nth_element(samples.begin(), samples.begin() + std::ptrdiff_t(samples.size() / 2), samples.end());
   return samples[samples.size() / 2];
+}
+
+// n values drawn from the normal distribution times scale.
+inline std::vector<float> random_normal(std::size_t n, float scale, std::uint64_t seed) {
+  Rng rng(seed);
+  std::vector<float> v(n);
+  for (float& x : v) x = scale * float(rng.normal());
+  return v;
 }
 
 }  // namespace actlab
