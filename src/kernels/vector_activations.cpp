@@ -3,6 +3,7 @@
 // once per instruction set by hwy/foreach_target.h and the best one is chosen at run time.
 #include "kernels/vector_activations.hpp"
 
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <type_traits>
@@ -91,7 +92,12 @@ HWY_INLINE void WithOp(int op, const double* p, F&& f) {
       if (p[0] >= 0) return f(EluOp<true>{f32(p[0])});
       return f(EluOp<false>{f32(p[0])});
     case VectorOp::selu: return f(SeluOp{});
-    case VectorOp::celu: return f(CeluOp{f32(p[0])});
+    case VectorOp::celu: {
+      const float alpha = f32(p[0]);
+      int exponent;
+      if (std::frexp(alpha, &exponent) == 0.5f) return f(CeluOp<true>{alpha, 1.0f / alpha});
+      return f(CeluOp<false>{alpha, 0.0f});
+    }
     case VectorOp::gelu:
       if (p[0] == 0) return f(GeluErfOp{});
       return f(GeluTanhOp{});

@@ -105,16 +105,23 @@ struct SeluOp {
 // celu: x > 0 ? x : alpha expm1(x / alpha); backward (from x) e^(x / alpha). 2 ulp each [0.86],
 // + 2 ulp per unit of |x / alpha| when alpha is not a power of two (alpha and x / alpha are
 // rounded in float, as in the table) [0.82 for alpha = 0.3].
+// kPowerOfTwo: alpha = 2^k, whose reciprocal is exact, so x (1 / alpha) is the same real number as
+// x / alpha and rounds to the same float: the division's bits at a multiplication's cost (the
+// default alpha = 1; a division a vector made the forward 1.36x slower than elu's at 256K).
+template <bool kPowerOfTwo>
 struct CeluOp {
   static constexpr bool kFromY = false;
-  float alpha;
+  float alpha, inverse;  // inverse = 1 / alpha, used only when it is exact
+  template <class D, class V>
+  HWY_INLINE V Scaled(D d, V x) const {
+    return kPowerOfTwo ? hn::Mul(x, hn::Set(d, inverse)) : hn::Div(x, hn::Set(d, alpha));
+  }
   ACTLAB_FWD {
-    const V a = hn::Set(d, alpha);
-    const V em1 = hn::Mul(a, Expm1NonPositive(d, hn::Div(x, a)));
+    const V em1 = hn::Mul(hn::Set(d, alpha), Expm1NonPositive(d, Scaled(d, x)));
     return hn::IfThenElse(hn::Lt(x, hn::Zero(d)), em1, x);
   }
   ACTLAB_BWD {
-    const V e = Exp(d, hn::Div(in, hn::Set(d, alpha)));
+    const V e = Exp(d, Scaled(d, in));
     return hn::Mul(dy, hn::IfThenElse(hn::Gt(in, hn::Zero(d)), hn::Set(d, 1.0f), e));
   }
 };
