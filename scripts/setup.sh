@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   cmake ninja-build g++ pkg-config
-  libopenblas-openmp-dev libhwy-dev libsleef-dev
+  libopenblas-openmp-dev libhwy-dev
   libcli11-dev nlohmann-json3-dev libfmt-dev libspdlog-dev zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libdnnl-dev  # oneDNN, the second peer of bench/peer_kernels.py (bench/peer_onednn.cpp); the library never links it
