@@ -208,6 +208,23 @@ HWY_INLINE void PreluChannelsLoop(float* out, double* acc_ext, const float* dy, 
     Partial(i, out, a, x, [&](auto va, auto vb) ACTLAB_VECTOR_BODY { return kBackward ? body(va, vb) : body(vb, va); });
     c = i % channels;
   }
+  if (kBackward && step == 0 && i + N <= n) {
+    // channels divides the lane count: every vector adds into the same accumulators, which then stay
+    // in registers (through memory, each vector waited for the previous one's store: 16 channels,
+    // 256K values, 0.28 ns per value against 0.16 for 64 channels). The same additions in the same
+    // order, so the same bits.
+    auto lo = hn::LoadU(dd, acc_ext + c), hi = two_halves ? hn::LoadU(dd, acc_ext + c + H) : hn::Zero(dd);
+    const auto vw = hn::LoadU(d, w_ext + c);
+    for (; i + N <= n; i += N) {
+      const auto vdy = hn::LoadU(d, dy + i), vx = hn::LoadU(d, x + i);
+      AccumulateNonPositive(dd, lo, hi, vdy, vx);
+      const auto v = hn::Mul(vdy, hn::IfThenElse(hn::Gt(vx, hn::Zero(d)), hn::Set(d, 1.0f), vw));
+      if (stream) hn::Stream(v, d, out + i);
+      else hn::Store(v, d, out + i);
+    }
+    hn::StoreU(lo, dd, acc_ext + c);
+    if (two_halves) hn::StoreU(hi, dd, acc_ext + c + H);
+  }
   for (; i + N <= n; i += N) {
     const auto v = kBackward ? body(hn::LoadU(d, dy + i), hn::LoadU(d, x + i)) : body(hn::Zero(d), hn::LoadU(d, x + i));
     if (stream) hn::Stream(v, d, out + i);
