@@ -60,7 +60,9 @@ const float* extended_weights(std::span<const float> weight, std::size_t channel
   const std::size_t count = weight.size() + vector_lanes();
   buffer.resize(count + 64 / sizeof(float));
   float* const ext = aligned_slot(buffer.data(), channel);
-  for (std::size_t k = 0; k < count; ++k) ext[k] = weight[k % weight.size()];
+  // The slopes, then the cycle continued from what is already there (no division per value).
+  std::copy(weight.begin(), weight.end(), ext);
+  for (std::size_t k = weight.size(); k < count; ++k) ext[k] = ext[k - weight.size()];
   return ext;
 }
 
