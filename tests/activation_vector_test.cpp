@@ -367,17 +367,32 @@ TEST(ActivationVector, PreluChannelsMatchReference) {
   omp_set_num_threads(saved);
 }
 
+// No rows: nothing to compute, and the slopes' gradient is a sum over nothing (the per-channel
+// backward used to read partial sums it had not allocated).
+TEST(ActivationVector, PreluWithoutRows) {
+  for (const auto mode : {actlab::KernelMode::reference, actlab::KernelMode::vector}) {
+    const ModeGuard guard(mode);
+    for (const std::size_t weights : {1, 3}) {
+      std::vector<float> none, w(weights, 0.25f), dw(weights, 7.0f);
+      actlab::prelu_forward(none, none, w, 3);
+      actlab::prelu_backward(none, dw, none, none, w, 3);
+      EXPECT_EQ(dw, std::vector<float>(weights, 0.0f)) << weights << " weights";
+    }
+  }
+}
+
 // The per-channel kernels place their weights and accumulators by where the output's first aligned
 // vector falls: at every offset of the arrays from a 64-byte boundary, on every instruction set, for
-// channel counts that are and are not multiples of the lanes (and below them), single rows and
-// several row blocks, with 1 and 2 threads (the larger shapes go parallel), the outputs are still
-// exactly the reference's and dweight within rounding and the same for both thread counts.
+// channel counts that are and are not multiples of the lanes (and below them), single rows,
+// several row blocks, and wide rows whose groups take two blocks each (17000 x 12), with 1 and 2
+// threads (the larger shapes go parallel), the outputs are still exactly the reference's and
+// dweight within rounding and the same for both thread counts.
 TEST(ActivationVector, PreluChannelsAtEveryAlignment) {
   const int saved = omp_get_max_threads();
   std::mt19937 rng(13);
   std::normal_distribution<float> normal(0.0f, 2.0f);
   const std::pair<std::size_t, std::size_t> shapes[] = {  // channels, rows
-      {256, 200}, {17, 2000}, {16, 2100}, {5, 12000}, {3, 1}, {100, 1}};
+      {256, 200}, {17, 2000}, {16, 2100}, {5, 12000}, {3, 1}, {100, 1}, {17000, 12}};
   for (const auto& [channels, rows] : shapes) {
     const std::size_t n = rows * channels, pad = 16;
     std::vector<float> x(n + pad), dy(n + pad), w(channels);

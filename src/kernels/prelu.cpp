@@ -71,9 +71,12 @@ const float* extended_weights(std::span<const float> weight, std::size_t channel
 // streamed past the last-level cache from 4M values.
 constexpr std::size_t block_values = 16384, parallel_values = 32768, stream_values = std::size_t(4) << 20;
 
+// Rows per block: about block_values values.
+std::size_t block_rows(std::size_t channels) { return std::max<std::size_t>(1, block_values / channels); }
+
+// body(b, first row, rows) for consecutive blocks of `per` rows, in parallel from parallel_values.
 template <class Body>
-void for_row_blocks(std::size_t rows, std::size_t channels, Body&& body) {
-  const std::size_t per = std::max<std::size_t>(1, block_values / channels);
+void for_row_blocks(std::size_t rows, std::size_t per, std::size_t channels, Body&& body) {
   const auto blocks = std::int64_t((rows + per - 1) / per);
   const bool parallel = worth_parallel(double(rows * channels), parallel_values);
 #pragma omp parallel for schedule(dynamic) if (parallel)
@@ -119,7 +122,7 @@ void prelu_forward(std::span<float> y, std::span<const float> x, std::span<const
   if (weight.size() == 1) return activation_forward(shared_prelu(weight[0]), y, x);
   const bool stream = x.size() >= stream_values;
   const float* w_ext = extended_weights(weight, first_vector_channel(y.data(), channels));
-  for_row_blocks(x.size() / channels, channels, [&](std::int64_t, std::size_t r0, std::size_t rows) {
+  for_row_blocks(x.size() / channels, block_rows(channels), channels, [&](std::int64_t, std::size_t r0, std::size_t rows) {
     const std::size_t o = r0 * channels;
     vector_prelu_forward(y.data() + o, x.data() + o, w_ext, rows * channels, channels, stream);
   });
@@ -151,27 +154,36 @@ void prelu_backward(std::span<float> dx, std::span<float> dweight, std::span<con
     dweight[0] = float(sum);
     return;
   }
-  // One extended row of partial sums per block (see vector_prelu_backward), each placed like the
-  // weights (first_vector_channel), summed in block order. The scratch grows once per thread.
-  const std::size_t rows = x.size() / channels, per = std::max<std::size_t>(1, block_values / channels);
-  const std::size_t blocks = (rows + per - 1) / per, ext = channels + vector_lanes();
+  // One extended row of partial sums per group of rows (see vector_prelu_backward), each placed like
+  // the weights (first_vector_channel), summed in group order: groups depend on the shape alone, so
+  // the bits do not depend on the thread count. A group is one or more blocks; there are at most 64
+  // (at least 16 rows each, unless that leaves fewer than 8), so that the partial sums, zeroed and
+  // folded on every call, stay small beside the data: with a partial row per 16K-value block they
+  // were as large as the data for wide rows (8192 channels at 2M values: 30% of the time).
+  // The scratch grows once per thread.
+  const std::size_t rows = x.size() / channels;
+  if (rows == 0) return std::fill(dweight.begin(), dweight.end(), 0.0f);  // a sum over nothing
+  const std::size_t blocks = (rows + block_rows(channels) - 1) / block_rows(channels);
+  const std::size_t wanted = std::max(std::min<std::size_t>(8, rows), std::min<std::size_t>(64, rows / 16));
+  const std::size_t count = std::min(blocks, wanted), per = (rows + count - 1) / count;
+  const std::size_t groups = (rows + per - 1) / per, ext = channels + vector_lanes();
   const std::size_t stride = ext + 64 / sizeof(double);
   const std::size_t channel = first_vector_channel(dx.data(), channels);
   const float* w_ext = extended_weights(weight, channel);
   thread_local std::vector<double> partial;
-  partial.assign(blocks * stride, 0.0);
-  double* const scratch = partial.data();  // the calling thread's: the blocks run on any thread
-  const auto block_acc = [&](std::size_t b) {
-    return aligned_slot(scratch + b * stride, first_vector_channel(dx.data() + b * per * channels, channels));
+  partial.assign(groups * stride, 0.0);
+  double* const scratch = partial.data();  // the calling thread's: the groups run on any thread
+  const auto group_acc = [&](std::size_t g) {
+    return aligned_slot(scratch + g * stride, first_vector_channel(dx.data() + g * per * channels, channels));
   };
-  for_row_blocks(rows, channels, [&](std::int64_t b, std::size_t r0, std::size_t n_rows) {
+  for_row_blocks(rows, per, channels, [&](std::int64_t g, std::size_t r0, std::size_t n_rows) {
     const std::size_t o = r0 * channels;
-    vector_prelu_backward(dx.data() + o, block_acc(std::size_t(b)), dy.data() + o, x.data() + o, w_ext,
+    vector_prelu_backward(dx.data() + o, group_acc(std::size_t(g)), dy.data() + o, x.data() + o, w_ext,
                           n_rows * channels, channels, stream);
   });
-  double* const acc = block_acc(0);
-  for (std::size_t b = 1; b < blocks; ++b) {  // into block 0
-    const double* const from = block_acc(b);
+  double* const acc = group_acc(0);
+  for (std::size_t g = 1; g < groups; ++g) {  // into group 0
+    const double* const from = group_acc(g);
     for (std::size_t k = 0; k < ext; ++k) acc[k] += from[k];
   }
   for (std::size_t c = 0; c < channels; ++c) {
