@@ -1,5 +1,6 @@
 // The chunked matrix product: right against a double-precision product, and bitwise the same with
-// one and two threads for shapes that cut by columns, by rows, or not at all.
+// one and two threads for shapes that cut by columns, by rows, or not at all, and for widths that
+// do not divide into their chunks (every column computed).
 #include "kernels/gemm.hpp"
 
 #include "actlab/random.hpp"
@@ -31,7 +32,9 @@ std::vector<float> product(const Shape& s, const std::vector<float>& a, const st
 TEST(Gemm, MatchesDoubleProductAndIsTheSameWithOneAndTwoThreads) {
   const Shape shapes[] = {{128, 256, 784, false, true},  {256, 784, 128, true, false}, {128, 784, 256, false, false},
                           {128, 128, 256, false, true},  {128, 10, 128, false, true},  {1, 256, 784, false, true},
-                          {300, 100, 50, true, true},    {2000, 64, 33, false, false}};
+                          {300, 100, 50, true, true},    {2000, 64, 33, false, false},
+                          // widths whose column chunks round to a multiple of 16 below n / chunks
+                          {64, 257, 40, false, true},    {40, 385, 64, false, false}, {8, 1025, 20, true, true}};
   for (const Shape& s : shapes) {
     Rng rng(std::uint64_t(s.m * 7 + s.n * 3 + s.k));
     std::vector<float> a(std::size_t(s.m) * s.k), b(std::size_t(s.k) * s.n), c0(std::size_t(s.m) * s.n);

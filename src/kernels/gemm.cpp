@@ -40,7 +40,10 @@ void gemm(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const fl
     ~Timed() { seconds_in_gemm += std::chrono::duration<double>(clock::now() - start).count(); }
   } timed;
   const Grid grid = chunk_grid(m, n);
-  const int width = (n / grid.col_chunks + 15) / 16 * 16, height = (m + grid.row_chunks - 1) / grid.row_chunks;
+  // n / chunks rounded up, then to a multiple of 16: rounding n / chunks down first lost the last
+  // columns where it was already a multiple of 16 (n = 257 in 2 chunks: 2 x 128).
+  const int width = ((n + grid.col_chunks - 1) / grid.col_chunks + 15) / 16 * 16;
+  const int height = (m + grid.row_chunks - 1) / grid.row_chunks;
   const auto run_chunk = [&](int chunk) {
     const int row = (chunk / grid.col_chunks) * height, col = (chunk % grid.col_chunks) * width;
     const int rows = std::min(height, m - row), cols = std::min(width, n - col);
