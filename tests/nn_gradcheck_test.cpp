@@ -89,6 +89,21 @@ TEST(NnLayers, BatchNormTrainingOnOneRowIsAnError) {
   EXPECT_NO_THROW(model.forward(x, 1, Mode::eval, rng));
 }
 
+// An empty batch runs through every layer that allows it (BatchNorm in training needs two rows):
+// nothing out, and gradients that are sums over nothing.
+TEST(NnLayers, NoRowsGiveNoOutputsAndZeroGradients) {
+  Sequential model = parse_model_spec("linear(6),prelu(num_parameters=6),linear(4),prelu,linear(3)", 5);
+  Rng rng(2);
+  initialize_parameters(model, rng);
+  for (ParamRef& p : model.parameters()) std::fill(p.grad.begin(), p.grad.end(), 7.0f);
+  const std::vector<float> none;
+  EXPECT_TRUE(model.forward(none, 0, Mode::train, rng).empty());
+  model.backward(none);
+  for (const ParamRef& p : model.parameters())
+    EXPECT_EQ(std::vector<float>(p.grad.begin(), p.grad.end()), std::vector<float>(p.grad.size(), 0.0f)) << p.name;
+  EXPECT_TRUE(model.forward(none, 0, Mode::eval, rng).empty());
+}
+
 TEST(NnLayers, InitUsesTheFollowingActivationsGain) {
   Sequential model = parse_model_spec("linear(400),batchnorm1d,relu,linear(300),tanh,linear(10)", 500);
   Rng rng(3);

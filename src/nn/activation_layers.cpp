@@ -43,8 +43,13 @@ PReLU::PReLU(std::size_t num_parameters_, float init)
   if (num_parameters == 0) throw std::invalid_argument("prelu: num_parameters must be at least 1");
 }
 
+// Channels of a batch: its row width, or with no rows the layer's own (any width fits one slope).
+static std::size_t channels_of(std::size_t values, std::size_t rows, std::size_t num_parameters) {
+  return rows ? values / rows : num_parameters;
+}
+
 void PReLU::forward(std::span<float> y, std::span<const float> x, std::size_t rows, Mode, Rng&) {
-  prelu_forward(y, x, weight, rows ? x.size() / rows : 1);
+  prelu_forward(y, x, weight, channels_of(x.size(), rows, num_parameters));
 }
 
 void PReLU::backward(std::span<float> dx, std::span<const float> dy, std::span<const float> x,
@@ -54,7 +59,7 @@ void PReLU::backward(std::span<float> dx, std::span<const float> dy, std::span<c
     unused_dx_.resize(dy.size());
     dx = unused_dx_;
   }
-  prelu_backward(dx, dweight, dy, x, weight, rows ? x.size() / rows : 1);
+  prelu_backward(dx, dweight, dy, x, weight, channels_of(x.size(), rows, num_parameters));
 }
 
 void PReLU::parameters(std::vector<ParamRef>& out) { out.push_back({"weight", weight, dweight, false}); }
