@@ -56,6 +56,15 @@ TEST(Loss, LabelOutOfRangeIsAnError) {
   EXPECT_THROW(softmax_cross_entropy({}, z, label, 3), std::invalid_argument);
 }
 
+TEST(Loss, CountCorrectChecksItsShape) {
+  const std::vector<float> z{0.1f, 0.9f, 0.3f, 0.8f, 0.2f, 0.0f};
+  const std::vector<std::int32_t> labels{1, 0};
+  EXPECT_EQ(count_correct(z, labels, 3), 2u);
+  EXPECT_EQ(count_correct(z, std::span(labels.data(), 1), 6), 1u);  // one row of 6, its largest at 1
+  EXPECT_THROW(count_correct(std::span(z.data(), 5), labels, 3), std::invalid_argument);  // it read past the end
+  EXPECT_THROW(count_correct(z, labels, 0), std::invalid_argument);
+}
+
 std::vector<EpochStats> train_spirals(const std::string& recipe, std::uint64_t seed, Sequential* out = nullptr) {
   const DataSplit data = load_data("spirals", seed);
   Sequential model = parse_model_spec(recipe_spec(recipe, std::vector<std::size_t>{64, 64}, true, 3), 2);

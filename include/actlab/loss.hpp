@@ -21,7 +21,8 @@ double mse_loss(std::span<float> dy, std::span<const float> y, std::span<const f
 // loss = max(z, 0) - z t + log1p(exp(-|z|)); dz = (sigmoid(z) - t) / n. Targets in [0, 1].
 double bce_with_logits(std::span<float> dlogits, std::span<const float> logits, std::span<const float> target);
 
-// How many rows have their largest logit at the label (ties go to the lowest index).
+// How many rows have their largest logit at the label (ties go to the lowest index). Throws
+// std::invalid_argument unless there are labels.size() rows of classes >= 1 logits.
 std::size_t count_correct(std::span<const float> logits, std::span<const std::int32_t> labels, std::size_t classes);
 
 }  // namespace actlab

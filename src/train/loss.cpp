@@ -64,6 +64,9 @@ double bce_with_logits(std::span<float> dlogits, std::span<const float> logits, 
 }
 
 std::size_t count_correct(std::span<const float> logits, std::span<const std::int32_t> labels, std::size_t classes) {
+  if (classes == 0 || logits.size() != labels.size() * classes)
+    throw std::invalid_argument(fmt::format("count_correct: {} logits for {} rows of {} classes", logits.size(),
+                                            labels.size(), classes));
   std::size_t correct = 0;
   for (std::size_t r = 0; r < labels.size(); ++r) {
     const float* z = logits.data() + r * classes;
