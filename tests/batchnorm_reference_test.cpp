@@ -113,6 +113,18 @@ TEST(BatchNormReference, BatchOfOneThrowsInTraining) {
   EXPECT_NO_THROW(actlab::batchnorm_forward_eval(y, x, gamma, beta, rm, rv, shape, 1e-5f));
 }
 
+// The backward of a training batch, likewise (with no rows it used to return dgamma = 0 / 0).
+TEST(BatchNormReference, BackwardOfFewerThanTwoRowsThrows) {
+  for (const std::size_t rows : {0, 1}) {
+    const actlab::BatchNormShape shape{rows, 3};
+    std::vector<float> x(rows * 3, 1.0f), dy(rows * 3, 1.0f), dx(rows * 3), gamma(3, 1.0f), mean(3), invstd(3, 1.0f),
+        dgamma(3), dbeta(3);
+    EXPECT_THROW(actlab::batchnorm_backward(dx, dgamma, dbeta, dy, x, gamma, mean, invstd, shape),
+                 std::invalid_argument)
+        << rows << " rows";
+  }
+}
+
 // A double re-implementation of the training forward, y = gamma (x - mean) / sqrt(var_biased + eps) + beta,
 // so that finite differences are not drowned by float rounding. It is first checked against actlab's
 // float forward, so its derivatives are those of the function actlab computes.

@@ -33,7 +33,8 @@ void batchnorm_forward_eval(std::span<float> y, std::span<const float> x, std::s
 // input x and the mean and invstd it wrote:
 //   xhat = (x - mean) * invstd,  dbeta = sum dy,  dgamma = sum dy * xhat,
 //   dx = gamma * invstd / rows * (rows * dy - dbeta - xhat * dgamma).
-// dx may alias dy; an empty dx computes only dgamma and dbeta.
+// dx may alias dy; an empty dx computes only dgamma and dbeta. Like the training forward, it needs
+// at least 2 rows (std::invalid_argument otherwise).
 void batchnorm_backward(std::span<float> dx, std::span<float> dgamma, std::span<float> dbeta,
                         std::span<const float> dy, std::span<const float> x, std::span<const float> gamma,
                         std::span<const float> mean, std::span<const float> invstd, BatchNormShape shape);

@@ -64,6 +64,9 @@ void batchnorm_backward(std::span<float> dx, std::span<float> dgamma, std::span<
   check(dgamma.size(), s.features, "dgamma");
   check(mean.size(), s.features, "mean");
   check(invstd.size(), s.features, "invstd");
+  if (s.rows < 2)  // as in the forward it differentiates (with no rows, dgamma was 0 / 0)
+    throw std::invalid_argument(fmt::format(
+        "batchnorm: a training batch needs more than 1 value per feature, got {} row(s)", s.rows));
   auto* kernel = kernel_mode() == KernelMode::vector ? vector_batchnorm_backward : reference_batchnorm_backward;
   kernel(dx.empty() ? nullptr : dx.data(), dgamma.data(), dbeta.data(), dy.data(), x.data(), gamma.data(),
          mean.data(), invstd.data(), s);
