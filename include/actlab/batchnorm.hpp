@@ -2,6 +2,10 @@
 //   y = gamma * (x - mean) / sqrt(var + eps) + beta
 // Training normalizes with the batch's biased variance and folds the unbiased one into the running
 // variance: running = (1 - momentum) * running + momentum * batch (momentum = 0.1, eps = 1e-5).
+// Accuracy: the reference kernels sum in double; the vector kernels sum in float down the rows, so
+// their error grows with the batch, as PyTorch's float BatchNorm's does (largest error in y against
+// double, x = 3 + 2 N(0, 1): 1e5 rows 1.4e-4, PyTorch 7.2e-5; 1e6 rows 2.6e-3, PyTorch 1.2e-3;
+// batches of up to 1000 rows within 2e-5).
 #pragma once
 
 #include <cstddef>
