@@ -21,6 +21,7 @@
 #include <oneapi/dnnl/dnnl.hpp>
 #include <omp.h>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,7 @@ using dnnl::algorithm;
 using tag = dnnl::memory::format_tag;
 using dt = dnnl::memory::data_type;
 using actlab::median_seconds;
+using actlab::BenchArray;
 using actlab::random_normal;
 
 struct Mapping {
@@ -78,7 +80,7 @@ struct Bench {
     std::size_t count = 0;
     double worst = 0.0;
   };
-  static Disagreement disagreement(const std::vector<float>& ours, const std::vector<float>& ref, double tolerance) {
+  static Disagreement disagreement(std::span<const float> ours, std::span<const float> ref, double tolerance) {
     Disagreement d;
     for (std::size_t i = 0; i < ref.size(); ++i) {
       const double difference = double(std::fabs(ours[i] - ref[i])) / (1.0 + std::fabs(ref[i]));
@@ -102,7 +104,7 @@ struct Bench {
   }
 
   void activation(const Mapping& m, std::size_t n) {
-    std::vector<float> x = random_normal(n, 3.0f, 1), dy = random_normal(n, 1.0f, 2), y(n), dx(n);
+    BenchArray x = random_normal(n, 3.0f, 1), dy = random_normal(n, 1.0f, 2), y(n), dx(n);
     const actlab::Activation act = actlab::parse_activation(m.spec);
     std::vector<float> y_ref(n), dx_ref(n);
     act.info->reference_f32.forward(act.params, y_ref, x);
@@ -152,7 +154,7 @@ struct Bench {
     constexpr std::size_t channels = 256;
     const std::size_t rows = std::max<std::size_t>(1, n / channels);
     n = rows * channels;
-    std::vector<float> x = random_normal(n, 3.0f, 1), dy = random_normal(n, 1.0f, 2), y(n), dx(n);
+    BenchArray x = random_normal(n, 3.0f, 1), dy = random_normal(n, 1.0f, 2), y(n), dx(n);
     std::vector<float> w(weights, 0.25f), dw(weights);
     using dims = dnnl::memory::dims;
     const dnnl::memory::desc md(dims{dnnl::memory::dim(rows), dnnl::memory::dim(channels)}, dt::f32, tag::ab);

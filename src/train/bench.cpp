@@ -54,7 +54,7 @@ Roof with_roofs(Roof r) {
 // arrays favour and the vector kernels use from 4M values. glibc's memcpy did not reach the
 // streaming copy's rate on 16M floats on the development VM (12-20 against 19-32 GB/s).
 Roof measure_roof(std::size_t n, double min_seconds) {
-  std::vector<float> a(n, 1.0f), b(n, 2.0f), c(n, 3.0f);
+  BenchArray a(n, 1.0f), b(n, 2.0f), c(n, 3.0f);
   const auto len = std::ptrdiff_t(n);
   const auto gbs = [&](double bytes_per_elem, double seconds) { return bytes_per_elem * double(n) / seconds / 1e9; };
   Roof roof{n};
@@ -92,8 +92,8 @@ void add_timings(std::vector<KernelTiming>& out, const std::string& name, Kernel
 
 void time_activation(const Activation& act, std::size_t n, const BenchOptions& o, KernelMode mode,
                      std::vector<KernelTiming>& out) {
-  const std::vector<float> x = random_normal(n, 3.0f, 1), dy = random_normal(n, 1.0f, 2);
-  std::vector<float> y(n), dx(n);
+  const BenchArray x = random_normal(n, 3.0f, 1), dy = random_normal(n, 1.0f, 2);
+  BenchArray y(n), dx(n);
   set_kernel_mode(mode);
   const double fwd = median_seconds([&] { activation_forward(act, y, x); }, o.min_seconds);
   const double bwd = median_seconds([&] { activation_backward(act, dx, dy, x, y); }, o.min_seconds);
@@ -106,8 +106,10 @@ void time_prelu_layer(std::size_t n, std::size_t weights, const BenchOptions& o,
                       std::vector<KernelTiming>& out) {
   constexpr std::size_t channels = 256;
   n = std::max(n / channels, std::size_t(1)) * channels;
-  const std::vector<float> x = random_normal(n, 3.0f, 1), dy = random_normal(n, 1.0f, 2), w(weights, 0.25f);
-  std::vector<float> y(n), dx(n), dw(weights);
+  const BenchArray x = random_normal(n, 3.0f, 1), dy = random_normal(n, 1.0f, 2);
+  const std::vector<float> w(weights, 0.25f);
+  BenchArray y(n), dx(n);
+  std::vector<float> dw(weights);
   set_kernel_mode(mode);
   const double fwd = median_seconds([&] { prelu_forward(y, x, w, channels); }, o.min_seconds);
   const double bwd = median_seconds([&] { prelu_backward(dx, dw, dy, x, w, channels); }, o.min_seconds);
@@ -127,8 +129,9 @@ Roof faster(const Roof& a, const Roof& b) {
 BatchNormTiming time_batchnorm(std::size_t rows, std::size_t features, KernelMode mode, double min_seconds) {
   set_kernel_mode(mode);
   const std::size_t n = rows * features;
-  const std::vector<float> x = random_normal(n, 2.0f, 3), dy = random_normal(n, 1.0f, 4);
-  std::vector<float> y(n), dx(n), gamma(features, 1.0f), beta(features, 0.0f), mean(features), invstd(features),
+  const BenchArray x = random_normal(n, 2.0f, 3), dy = random_normal(n, 1.0f, 4);
+  BenchArray y(n), dx(n);
+  std::vector<float> gamma(features, 1.0f), beta(features, 0.0f), mean(features), invstd(features),
       rmean(features, 0.0f), rvar(features, 1.0f), dgamma(features), dbeta(features);
   const BatchNormShape shape{rows, features};
   const double elems = double(n);
@@ -231,8 +234,8 @@ double activation_cost_ns(const std::string& spec, double min_seconds) {
   const int threads = omp_get_max_threads();
   omp_set_num_threads(1);
   const std::size_t n = std::size_t(1) << 18;
-  const std::vector<float> x = random_normal(n, 3.0f, 1), dy = random_normal(n, 1.0f, 2);
-  std::vector<float> y(n), dx(n);
+  const BenchArray x = random_normal(n, 3.0f, 1), dy = random_normal(n, 1.0f, 2);
+  BenchArray y(n), dx(n);
   const double fwd = median_seconds([&] { activation_forward(act, y, x); }, min_seconds);
   const double bwd = median_seconds([&] { activation_backward(act, dx, dy, x, y); }, min_seconds);
   omp_set_num_threads(threads);
