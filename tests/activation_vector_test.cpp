@@ -383,8 +383,9 @@ TEST(ActivationVector, PreluWithoutRows) {
 
 // The per-channel kernels place their weights and accumulators by where the output's first aligned
 // vector falls: at every offset of the arrays from a 64-byte boundary, on every instruction set, for
-// channel counts that are and are not multiples of the lanes (and below them), single rows,
-// several row blocks, and wide rows whose groups take two blocks each (17000 x 12), with 1 and 2
+// channel counts that are and are not multiples of the lanes (and below them, dividing the 16, 8 or
+// 4 lanes of AVX-512, AVX2 or SSE4), single rows, several row blocks, and wide rows whose groups
+// take two blocks each (17000 x 12), with 1 and 2
 // threads (the larger shapes go parallel), the outputs are still exactly the reference's and
 // dweight within rounding and the same for both thread counts.
 TEST(ActivationVector, PreluChannelsAtEveryAlignment) {
@@ -392,7 +393,8 @@ TEST(ActivationVector, PreluChannelsAtEveryAlignment) {
   std::mt19937 rng(13);
   std::normal_distribution<float> normal(0.0f, 2.0f);
   const std::pair<std::size_t, std::size_t> shapes[] = {  // channels, rows
-      {256, 200}, {17, 2000}, {16, 2100}, {5, 12000}, {3, 1}, {100, 1}, {17000, 12}};
+      {256, 200}, {17, 2000}, {16, 2100}, {8, 3000}, {4, 5000}, {2, 9000}, {5, 12000}, {3, 1}, {100, 1},
+      {17000, 12}};
   for (const auto& [channels, rows] : shapes) {
     const std::size_t n = rows * channels, pad = 16;
     std::vector<float> x(n + pad), dy(n + pad), w(channels);

@@ -156,16 +156,17 @@ void prelu_backward(std::span<float> dx, std::span<float> dweight, std::span<con
   }
   // One extended row of partial sums per group of rows (see vector_prelu_backward), each placed like
   // the weights (first_vector_channel), summed in group order: groups depend on the shape alone, so
-  // the bits do not depend on the thread count. A group is one or more blocks; there are at most 64
-  // (at least 16 rows each, unless that leaves fewer than 8), so that the partial sums, zeroed and
-  // folded on every call, stay small beside the data: with a partial row per 16K-value block they
-  // were as large as the data for wide rows (8192 channels at 2M values: 30% of the time).
-  // The scratch grows once per thread.
+  // the bits do not depend on the thread count. A group is a run of whole blocks, one block each up
+  // to 8 blocks, and beyond that about one per 16 rows, at most 64 groups: the partial sums, zeroed
+  // and folded on every call, then stay small beside the data (with a partial row per 16K-value
+  // block they were as large as the data for wide rows: 8192 channels at 2M values, 30% of the
+  // time). The scratch grows once per thread.
   const std::size_t rows = x.size() / channels;
   if (rows == 0) return std::fill(dweight.begin(), dweight.end(), 0.0f);  // a sum over nothing
   const std::size_t blocks = (rows + block_rows(channels) - 1) / block_rows(channels);
-  const std::size_t wanted = std::max(std::min<std::size_t>(8, rows), std::min<std::size_t>(64, rows / 16));
-  const std::size_t count = std::min(blocks, wanted), per = (rows + count - 1) / count;
+  const std::size_t wanted = std::max<std::size_t>(8, std::min<std::size_t>(64, rows / 16));
+  const std::size_t count = std::min(blocks, wanted);
+  const std::size_t per = block_rows(channels) * ((blocks + count - 1) / count);
   const std::size_t groups = (rows + per - 1) / per, ext = channels + vector_lanes();
   const std::size_t stride = ext + 64 / sizeof(double);
   const std::size_t channel = first_vector_channel(dx.data(), channels);
