@@ -1,6 +1,7 @@
 // A Sequential model: layers applied in order to row-major [rows, features] batches.
 #pragma once
 
+#include "actlab/aligned_vector.hpp"
 #include "actlab/layers.hpp"
 
 #include <cstddef>
@@ -50,8 +51,10 @@ class Sequential {
  private:
   std::vector<Layer> layers_;
   std::vector<std::size_t> widths_{0};
-  std::vector<std::vector<float>> outputs_;
-  std::vector<float> grad_in_, grad_out_;
+  // Each layer's output and the gradients passed down, on cache-line boundaries: every kernel then
+  // sees its inputs and output at the same offset from a line.
+  std::vector<AlignedFloats> outputs_;
+  AlignedFloats grad_in_, grad_out_;
   std::span<const float> input_;
   std::size_t rows_ = 0;
   BackwardObserver observer_;

@@ -2,13 +2,13 @@
 // (bench/peer_onednn.cpp), so that both sides of a comparison are timed the same way on the same data.
 #pragma once
 
+#include "actlab/aligned_vector.hpp"
 #include "actlab/random.hpp"
 
 #include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
-#include <new>
 #include <vector>
 
 namespace actlab {
@@ -32,22 +32,10 @@ double median_seconds(F&& fn, double min_seconds) {
 }
 
 // The arrays a timing reads and writes, aligned to 64 bytes as PyTorch's CPU allocator aligns its
-// tensors. std::vector's data lies wherever malloc puts it, and arrays of one run fell at different
-// offsets from a cache line by the luck of the allocation order; with the inputs 16 bytes and the
-// output 48 past a line (the kernels align their stores, so both inputs then straddle lines) the
-// per-channel PReLU backward at 256K floats took 0.22 ns per value instead of 0.16, silu's backward
-// 0.38-0.42 instead of 0.33.
-template <class T>
-struct CacheLineAllocator {
-  using value_type = T;
-  CacheLineAllocator() = default;
-  template <class U>
-  CacheLineAllocator(const CacheLineAllocator<U>&) {}
-  T* allocate(std::size_t n) { return static_cast<T*>(::operator new(n * sizeof(T), std::align_val_t{64})); }
-  void deallocate(T* p, std::size_t) { ::operator delete(p, std::align_val_t{64}); }
-  friend bool operator==(const CacheLineAllocator&, const CacheLineAllocator&) { return true; }
-};
-using BenchArray = std::vector<float, CacheLineAllocator<float>>;
+// tensors and Sequential its layer buffers. std::vector's data lies wherever malloc puts it, and
+// arrays of one run fell at different offsets from a cache line by the luck of the allocation order
+// (see actlab/aligned_vector.hpp for what that cost).
+using BenchArray = AlignedFloats;
 
 // n values drawn from the normal distribution times scale.
 inline BenchArray random_normal(std::size_t n, float scale, std::uint64_t seed) {
