@@ -146,6 +146,13 @@ HWY_INLINE void AccumulateNonPositive(DD dd, VD& lo, VD& hi, V dy, V x) {
 #endif
 }
 
+// PReLU's dx = dy * (x > 0 ? 1 : w), w the slopes of the vector.
+template <class V>
+HWY_INLINE V PreluDx(V dy, V x, V w) {
+  const DF d;
+  return hn::Mul(dy, hn::IfThenElse(hn::Gt(x, hn::Zero(d)), hn::Set(d, 1.0f), w));
+}
+
 double PreluParamGradChunk(const float* dy, const float* x, std::size_t n) {
   const DF d;
   const hn::Repartition<double, DF> dd;
@@ -170,7 +177,7 @@ double PreluSharedBackwardChunk(float* dx, const float* dy, const float* x, floa
   const auto vw = hn::Set(d, w);
   Loop(dx, dy, x, n, stream, [&](auto vdy, auto vx) ACTLAB_VECTOR_BODY {
     AccumulateNonPositive(dd, lo, hi, vdy, vx);  // Partial's padding lanes add dy * x = 0
-    return hn::Mul(vdy, hn::IfThenElse(hn::Gt(vx, hn::Zero(d)), hn::Set(d, 1.0f), vw));
+    return PreluDx(vdy, vx, vw);
   });
   return hn::GetLane(hn::SumOfLanes(dd, hn::Add(lo, hi)));
 }
@@ -189,17 +196,20 @@ HWY_INLINE void PreluChannelsLoop(float* out, double* acc_ext, const float* dy, 
   const bool two_halves = 2 * H == N;  // not on HWY_SCALAR (one lane)
   std::size_t c = 0;                   // channel of element i
   const auto body = [&](auto vdy, auto vx) ACTLAB_VECTOR_BODY {
-    const auto keep = hn::Gt(vx, hn::Zero(d));
     const auto vw = hn::LoadU(d, w_ext + c);
     if constexpr (!kBackward) {
-      return hn::IfThenElse(keep, vx, hn::Mul(vx, vw));
+      return hn::IfThenElse(hn::Gt(vx, hn::Zero(d)), vx, hn::Mul(vx, vw));
     } else {
       auto lo = hn::LoadU(dd, acc_ext + c), hi = two_halves ? hn::LoadU(dd, acc_ext + c + H) : hn::Zero(dd);
       AccumulateNonPositive(dd, lo, hi, vdy, vx);
       hn::StoreU(lo, dd, acc_ext + c);
       if (two_halves) hn::StoreU(hi, dd, acc_ext + c + H);
-      return hn::Mul(vdy, hn::IfThenElse(keep, hn::Set(d, 1.0f), vw));
+      return PreluDx(vdy, vx, vw);
     }
+  };
+  const auto put = [&](auto v, float* p) HWY_ATTR {
+    if (stream) hn::Stream(v, d, p);
+    else hn::Store(v, d, p);
   };
   const float* a = kBackward ? dy : x;  // Partial's first input; x second (unused by the forward)
   const std::size_t misalign = (reinterpret_cast<std::uintptr_t>(out) / sizeof(float)) % N;
@@ -218,17 +228,13 @@ HWY_INLINE void PreluChannelsLoop(float* out, double* acc_ext, const float* dy, 
     for (; i + N <= n; i += N) {
       const auto vdy = hn::LoadU(d, dy + i), vx = hn::LoadU(d, x + i);
       AccumulateNonPositive(dd, lo, hi, vdy, vx);
-      const auto v = hn::Mul(vdy, hn::IfThenElse(hn::Gt(vx, hn::Zero(d)), hn::Set(d, 1.0f), vw));
-      if (stream) hn::Stream(v, d, out + i);
-      else hn::Store(v, d, out + i);
+      put(PreluDx(vdy, vx, vw), out + i);
     }
     hn::StoreU(lo, dd, acc_ext + c);
     if (two_halves) hn::StoreU(hi, dd, acc_ext + c + H);
   }
   for (; i + N <= n; i += N) {
-    const auto v = kBackward ? body(hn::LoadU(d, dy + i), hn::LoadU(d, x + i)) : body(hn::Zero(d), hn::LoadU(d, x + i));
-    if (stream) hn::Stream(v, d, out + i);
-    else hn::Store(v, d, out + i);
+    put(kBackward ? body(hn::LoadU(d, dy + i), hn::LoadU(d, x + i)) : body(hn::Zero(d), hn::LoadU(d, x + i)), out + i);
     c += step;
     if (c >= channels) c -= channels;
   }
