@@ -241,6 +241,43 @@ TEST(ActivationVector, SoftplusIsExactlyXFromSixteenOn) {
   });
 }
 
+// hardsigmoid = (x + 3)/6 near its zero at x = -3, and hardswish' = (2x + 3)/6 near its zero at
+// x = -1.5: within half an ulp of the exact value in both modes, on every target. Written as
+// x/6 + 1/2 and x/3 + 1/2 they cancel there (hardsigmoid(-2.9999998) came out 25% off).
+TEST(ActivationVector, HardPiecesAreCorrectlyRoundedNearTheirZeros) {
+  const auto near = [](float at, float until) {
+    std::vector<float> x;
+    for (float v = std::nextafter(at, INFINITY); v < until; v = std::nextafter(v, INFINITY)) {
+      x.push_back(v);
+      if (x.size() > 4000) v += (until - at) / 2000;  // every float at first, then samples
+    }
+    return x;
+  };
+  const auto half_ulp_off = [](float actual, double exact) {
+    const float e = float(exact);
+    const double ulp = std::nextafter(std::fabs(e), INFINITY) - std::fabs(e);
+    return std::fabs(double(actual) - exact) > 0.5 * ulp * (1 + 1e-9);
+  };
+  const std::vector<float> xs = near(-3.0f, -2.9f), xw = near(-1.6f, -1.4f);
+  std::vector<float> y(xs.size()), dy(xw.size(), 1.0f), dx(xw.size()), yw(xw.size());
+  const Activation hs = actlab::parse_activation("hardsigmoid"), hw = actlab::parse_activation("hardswish");
+  const auto check = [&](const char* mode) {
+    actlab::activation_forward(hs, y, xs);
+    actlab::activation_forward(hw, yw, xw);
+    actlab::activation_backward(hw, dx, dy, xw, yw);
+    for (std::size_t i = 0; i < xs.size(); ++i)
+      ASSERT_FALSE(half_ulp_off(y[i], (double(xs[i]) + 3) / 6)) << mode << " hardsigmoid(" << xs[i] << ") = " << y[i];
+    for (std::size_t i = 0; i < xw.size(); ++i)
+      ASSERT_FALSE(half_ulp_off(dx[i], (2.0 * xw[i] + 3) / 6)) << mode << " hardswish'(" << xw[i] << ") = " << dx[i];
+  };
+  {
+    const ModeGuard mode(actlab::KernelMode::reference);
+    check("reference");
+  }
+  const ModeGuard mode(actlab::KernelMode::vector);
+  actlab::on_every_target([&] { check("vector"); });
+}
+
 // Sizes around the lane count and unaligned starts; the kernels must not touch the guard values.
 TEST(ActivationVector, AwkwardSizesAndUnalignedStarts) {
   const ModeGuard mode(actlab::KernelMode::vector);

@@ -167,12 +167,14 @@ std::vector<ActivationInfo> build_table() {
       }));
 
   table.push_back(make_entry(
-      {.name = "hardsigmoid", .formula = "0 if x <= -3, 1 if x >= 3, else x/6 + 1/2",
+      {.name = "hardsigmoid", .formula = "0 if x <= -3, 1 if x >= 3, else (x + 3)/6",
        .derivative = "1/6 if -3 < x < 3, else 0", .kinks = {-3.0, 3.0},
        .init = InitScheme::xavier, .gain = nullptr, .gain_source = moment_gain},
       [](auto x, const ActivationParams&) {
         using T = decltype(x);
-        return x <= T(-3) ? T(0) : (x >= T(3) ? T(1) : x / T(6) + T(0.5));
+        // (x + 3)/6, not x/6 + 1/2: near x = -3 the sum is exact and the one rounding is the
+        // division's; x/6 + 1/2 cancels there (25% off at -2.9999998).
+        return x <= T(-3) ? T(0) : (x >= T(3) ? T(1) : (x + T(3)) / T(6));
       },
       [](auto x, auto, const ActivationParams&) {
         using T = decltype(x);
@@ -189,7 +191,8 @@ std::vector<ActivationInfo> build_table() {
       },
       [](auto x, auto, const ActivationParams&) {
         using T = decltype(x);
-        return x < T(-3) ? T(0) : (x <= T(3) ? x / T(3) + T(0.5) : T(1));
+        // (2x + 3)/6 for x/3 + 1/2, for the same reason near its zero at x = -1.5.
+        return x < T(-3) ? T(0) : (x <= T(3) ? (x + x + T(3)) / T(6) : T(1));
       }));
 
   table.push_back(make_entry(
