@@ -3,6 +3,10 @@
 
 #include <filesystem>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 using actlab::read_file;
 using actlab::write_file_atomic;
 using actlab::test::TempDir;
@@ -70,4 +74,42 @@ TEST(FileIo, FailedRenameRemovesTheTemporaryFile) {
 TEST(FileIo, EmptyPathIsAnError) {
   EXPECT_THROW(read_file(""), std::runtime_error);
   EXPECT_THROW(write_file_atomic("", std::string("x")), std::runtime_error);
+}
+
+// A symbolic link stays a link: the file it names gets the bytes (also through a dangling link,
+// which creates that file).
+TEST(FileIo, WriteFollowsSymbolicLinks) {
+  TempDir t;
+  const std::string target = t.file("target.bin"), link = t.file("link.bin"), dangling = t.file("dangling.bin");
+  write_file_atomic(target, std::string("old"));
+  std::filesystem::create_symlink("target.bin", link);
+  write_file_atomic(link, std::string("new"));
+  EXPECT_TRUE(std::filesystem::is_symlink(link));
+  const auto bytes = read_file(target);
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size()), "new");
+  std::filesystem::create_symlink("made.bin", dangling);
+  write_file_atomic(dangling, std::string("x"));
+  EXPECT_TRUE(std::filesystem::is_symlink(dangling));
+  EXPECT_TRUE(std::filesystem::is_regular_file(t.file("made.bin")));
+  const std::string loop = t.file("loop.bin");
+  std::filesystem::create_symlink("loop.bin", loop);
+  EXPECT_TRUE(throws_with([&] { write_file_atomic(loop, std::string("x")); }, loop + ":", "symbolic"));
+}
+
+// A FIFO (like /dev/null or /dev/stdout, something that is not a file) is written into, not
+// replaced by a regular file. The read end is opened first, without blocking, so that the write
+// does not wait for a reader, and a wrong implementation fails here instead of hanging.
+TEST(FileIo, WriteIntoAFifoLeavesTheFifo) {
+  TempDir t;
+  const std::string fifo = t.file("out.npy");
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  const int reader = ::open(fifo.c_str(), O_RDONLY | O_NONBLOCK);
+  ASSERT_GE(reader, 0);
+  write_file_atomic(fifo, std::string("through the pipe"));
+  char got[64] = {};
+  const ssize_t n = ::read(reader, got, sizeof got);
+  ::close(reader);
+  EXPECT_EQ(std::string(got, n > 0 ? std::size_t(n) : 0), "through the pipe");
+  EXPECT_TRUE(std::filesystem::is_fifo(fifo));
+  EXPECT_EQ(entries(t.dir), 1u) << "a temporary file was left behind";
 }

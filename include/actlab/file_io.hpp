@@ -13,7 +13,9 @@ namespace actlab {
 std::vector<std::byte> read_file(const std::string& path, std::size_t max_bytes = std::size_t(1) << 33);
 
 // Writes `bytes` to a temporary file in the same folder, flushes it to disk and renames it over
-// `path`: a crash leaves the old file or the new one, never half of one. Throws std::runtime_error.
+// `path`: a crash leaves the old file or the new one, never half of one. A symbolic link is followed
+// (the file it names is replaced, the link stays); a device or pipe that exists (/dev/null, a FIFO)
+// is written straight into, as nothing there can be replaced. Throws std::runtime_error.
 void write_file_atomic(const std::string& path, std::span<const std::byte> bytes);
 void write_file_atomic(const std::string& path, const std::string& text);
 

@@ -1,4 +1,5 @@
-// Whole-file reads with a size cap, and atomic writes (temp file + fsync + rename).
+// Whole-file reads with a size cap, and atomic writes (temp file + fsync + rename; through
+// symbolic links, and straight into devices and pipes).
 #include "actlab/file_io.hpp"
 
 #include <fmt/format.h>
@@ -41,6 +42,34 @@ int write_all(int fd, const std::byte* data, std::size_t size) {
     size -= std::size_t(n);
   }
   return 0;
+}
+
+// The path a write lands on: a symbolic link is followed to the file it names, so that the link
+// stays a link (renaming over it would replace the link and leave its target as it was).
+std::filesystem::path follow_links(const std::string& path) {
+  namespace fs = std::filesystem;
+  fs::path at(path);
+  for (int hops = 0; hops < 40; ++hops) {  // Linux's own limit on links in a row
+    std::error_code ec;
+    if (!fs::is_symlink(fs::symlink_status(at, ec))) return at;
+    const fs::path next = fs::read_symlink(at, ec);
+    if (ec) fail_errno(path, "cannot read symbolic link", ec.value());
+    at = next.is_absolute() ? next : at.parent_path() / next;
+  }
+  fail_errno(path, "cannot follow", ELOOP);
+}
+
+// Writes into a device, pipe or socket that already exists (/dev/null, /dev/stdout, a FIFO):
+// there is no file to replace, so no temporary file and no rename, which would put a regular file
+// where the device was.
+void write_in_place(const std::string& path, const std::string& at, std::span<const std::byte> bytes) {
+  Fd f;
+  f.fd = ::open(at.c_str(), O_WRONLY | O_CLOEXEC);
+  if (f.fd < 0) fail_errno(path, "cannot open", errno);
+  if (int err = write_all(f.fd, bytes.data(), bytes.size())) fail_errno(path, "write error", err);
+  const int fd = f.fd;
+  f.fd = -1;
+  if (::close(fd) != 0) fail_errno(path, "cannot close", errno);
 }
 
 }  // namespace
@@ -99,9 +128,12 @@ std::vector<std::byte> read_file(const std::string& path, std::size_t max_bytes)
 
 void write_file_atomic(const std::string& path, std::span<const std::byte> bytes) {
   if (path.empty()) throw std::runtime_error("(empty path): no file name given");
-  const std::filesystem::path target(path);
-  if (!target.has_filename())
+  if (!std::filesystem::path(path).has_filename())
     throw std::runtime_error(fmt::format("{}: names a directory, not a file", path));
+  const std::filesystem::path target = follow_links(path);
+  struct stat st {};
+  if (::stat(target.c_str(), &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
+    return write_in_place(path, target.string(), bytes);
   // The temp file lives in the target's folder so that rename() stays on one file system and is atomic.
   // The counter keeps two threads of one process writing the same path apart.
   static std::atomic<unsigned> counter{0};
@@ -124,7 +156,7 @@ void write_file_atomic(const std::string& path, std::span<const std::byte> bytes
   const int fd = f.fd;
   f.fd = -1;
   if (::close(fd) != 0) fail_and_remove("cannot close", errno);
-  if (::rename(tmp.c_str(), path.c_str()) != 0) fail_and_remove("cannot rename temporary file", errno);
+  if (::rename(tmp.c_str(), target.c_str()) != 0) fail_and_remove("cannot rename temporary file", errno);
 
   // Flush the folder entry too, so that the rename itself survives a crash (best effort).
   const std::string dir = target.has_parent_path() ? target.parent_path().string() : std::string(".");
