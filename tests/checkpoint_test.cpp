@@ -94,6 +94,10 @@ TEST_F(BrokenCheckpoint, EveryErrorNamesTheFileInOneLine) {
       {"progress", edit(progress, "\"step\":1", "\"step\":-1"), "got -1"},
       {"progress", edit(progress, "\"history\":[]", "\"history\":[[1]]"), "unreadable progress record"},
       {"progress", deep, "unreadable progress record"},
+      // epochs is 2: epoch 4 is past the run's end, and epoch 2 needs epoch 1's history entry
+      {"progress", edit(progress, "\"epoch\":1", "\"epoch\":4"), "progress record out of range"},
+      {"progress", edit(progress, "\"epoch\":1", "\"epoch\":2"), "progress record out of range"},
+      {"progress", edit(progress, "\"epoch\":1", "\"epoch\":0"), "progress record out of range"},
       {"model_config", "{\"format\": 1", "not valid JSON"},
       {"model_config", "<none>", "no model_config record"},
   };

@@ -3,7 +3,7 @@
 # stopped with Ctrl-C (SIGINT) and resumed, must end with weights bitwise identical to an
 # uninterrupted run with the same seed.  Usage: kill_resume_test.sh PATH/TO/actlab
 set -euo pipefail
-actlab="$1"
+actlab="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"  # absolute: the test changes folders
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 args=(--data spirals:20000 --epochs 25 --hidden 64,64 --threads 1)
@@ -36,17 +36,25 @@ for attempt in 1 2 3; do
   fi
 done
 
-# Ctrl-C: stops at a batch boundary, saves a checkpoint, says how to resume, exits 130.
+# Ctrl-C: stops at a batch boundary, saves a checkpoint, says how to resume, exits 130. The run is
+# started with a relative --out and resumed from another working directory: the model must land
+# in the folder given to --resume. A new run into that folder is refused while the checkpoint is there.
 dir="$work/interrupted"
-"$actlab" train "${args[@]}" --out "$dir" > "$work/int.log" 2>&1 &
+mkdir -p "$work/elsewhere"
+(cd "$work" && exec "$actlab" train "${args[@]}" --out interrupted > "$work/int.log" 2>&1) &
 pid=$!
 sleep "$(awk -v t="$whole_seconds" 'BEGIN { printf "%.2f", t / 2 }')"
 kill -INT "$pid" 2>/dev/null || true
 set +e; wait "$pid"; rc=$?; set -e
 if [ "$rc" -eq 130 ]; then
-  grep -q "continue with: actlab train --resume $dir" "$work/int.log" || { echo "FAIL: no resume hint"; cat "$work/int.log"; exit 1; }
-  "$actlab" train --resume "$dir" --threads 1 > /dev/null 2>&1
-  check_same "$dir" "SIGINT, resumed"
+  grep -q "continue with: actlab train --resume interrupted" "$work/int.log" || { echo "FAIL: no resume hint"; cat "$work/int.log"; exit 1; }
+  if (cd "$work" && "$actlab" train "${args[@]}" --out interrupted > "$work/again.log" 2>&1); then
+    echo "FAIL: a new run into a folder with an unfinished run's checkpoint was not refused"; exit 1
+  fi
+  grep -q -- "--resume interrupted" "$work/again.log" || { echo "FAIL: refusal without a hint"; cat "$work/again.log"; exit 1; }
+  (cd "$work/elsewhere" && "$actlab" train --resume "$dir" --threads 1 > /dev/null 2>&1)
+  [ ! -e "$work/elsewhere/interrupted" ] || { echo "FAIL: the resumed run wrote into the working directory"; exit 1; }
+  check_same "$dir" "SIGINT, resumed from another working directory"
 else
   echo "note: the run ended (rc $rc) before SIGINT arrived"
   check_same "$dir" "uninterrupted"

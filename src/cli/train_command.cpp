@@ -116,6 +116,9 @@ int run_train(const TrainOptions& o) {
     checkpoint = o.resume + "/checkpoint.safetensors";
     const CheckpointInfo info = read_checkpoint_info(checkpoint);
     setup = setup_from_json(info.extra.count("run") ? info.extra.at("run") : "", checkpoint);
+    // The run goes on where its checkpoint is, whatever folder it was started from (the stored
+    // folder may be relative to another working directory, or name any place at all).
+    setup.out_dir = o.resume;
     config = info.config;
     model = model_from_config_json(info.model_config_json, checkpoint).model;
   } else {
@@ -125,6 +128,13 @@ int run_train(const TrainOptions& o) {
     setup.name = o.model_spec.empty() ? o.recipe : "custom";
     setup.out_dir = o.out.empty() ? fmt::format("runs/{}-seed{}", setup.name, o.seed) : o.out;
     check_out_dir(setup.out_dir);
+    // A checkpoint there belongs to a run that did not finish: a new run would overwrite it and,
+    // on a failure, name it as its own last good state.
+    if (const std::string left = setup.out_dir + "/checkpoint.safetensors"; std::filesystem::exists(left))
+      throw std::invalid_argument(fmt::format(
+          "--out {}: it holds the checkpoint of a run that did not finish; continue that run with "
+          "`actlab train --resume {}`, or delete {} to start over",
+          setup.out_dir, setup.out_dir, left));
   }
   const DataSplit data = load_data(setup.data, config.seed);
   scaling = data.train.scaling;

@@ -158,7 +158,11 @@ void Trainer::restore(const std::string& path) {
   } catch (const std::exception& e) {  // nlohmann's type errors and integer()'s range errors
     fail(fmt::format("unreadable progress record ({})", e.what()));
   }
-  if (s.epoch < 1 || s.batch_in_epoch > s.batches) fail("progress record out of range");
+  // Epochs count from 1 and each finished one has its history entry; epoch = epochs + 1 is a run
+  // that has finished (nothing left to train).
+  if (s.epoch < 1 || s.epoch > s.config.epochs + 1 || s.batch_in_epoch > s.batches ||
+      s.history.size() != std::size_t(s.epoch - 1))
+    fail("progress record out of range");
   // Mid-epoch: draw the epoch's order again from its starting state; at an epoch boundary run()
   // draws it, from the same state.
   if (s.batch_in_epoch > 0) s.shuffle();
