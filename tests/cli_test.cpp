@@ -217,6 +217,15 @@ TEST_F(Cli, TrainSaveEvalPredict) {
   expect_error(run("predict --model " + model + " --input " + path("inf.npy") + " --output " + path("o4.npy")),
                "inf.npy: row 1, column 1 is inf; predict needs finite inputs");
   EXPECT_FALSE(std::filesystem::exists(path("o4.npy")));
+  // Finite inputs that overflow inside the model: refused too, not written as NaN results.
+  write_npy(path("huge.npy"), std::vector<float>{0.1f, 0.2f, 3e38f, 3e38f}, std::vector<std::size_t>{2, 2});
+  expect_error(run("predict --model " + model + " --input " + path("huge.npy") + " --output " + path("o5.npy")),
+               "huge.npy: row 1 gives a non-finite output");
+  EXPECT_FALSE(std::filesystem::exists(path("o5.npy")));
+  FILE* csv = fopen(path("huge.csv").c_str(), "wb");
+  for (int i = 0; i < 10; ++i) fprintf(csv, "%d,3e38,3e38\n", i % 3);  // the label first
+  fclose(csv);
+  expect_error(run("eval --model " + model + " --data csv:" + path("huge.csv")), "the values overflow float");
 }
 
 TEST_F(Cli, TrainErrors) {

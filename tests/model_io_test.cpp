@@ -105,6 +105,10 @@ TEST(ModelFiles, CorruptFoldersGiveOneClearError) {
   EXPECT_NE(with([](TensorMap& t) { t["9.weight"] = t["0.bias"]; }).find("unexpected tensor '9.weight'"),
             std::string::npos);
   EXPECT_NE(with([](TensorMap& t) { t["3.bias"].f32[0] = NAN; }).find("non-finite"), std::string::npos);
+  // A negative running variance makes sqrt(var + eps) NaN in every output of evaluation.
+  EXPECT_NE(with([](TensorMap& t) { t["1.running_var"].f32[2] = -1.0f; }).find("negative variance"),
+            std::string::npos);
+  EXPECT_EQ(with([](TensorMap& t) { t["1.running_var"].f32[2] = 0.0f; }), "(no error)") << "a variance of 0 is valid";
   write_safetensors(weights, good);
 
   write_file_atomic(dir + "/config.json", std::string("{\"format\": \"actlab-model\""));

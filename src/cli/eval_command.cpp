@@ -3,7 +3,9 @@
 #include "actlab/trainer.hpp"
 #include "cli/commands.hpp"
 
+#include <cmath>
 #include <fmt/format.h>
+#include <stdexcept>
 #include <nlohmann/json.hpp>
 
 namespace actlab::cli {
@@ -13,6 +15,9 @@ int run_eval(const EvalOptions& o) {
   ModelFile file = load_model(o.model_dir);
   const DataSplit data = load_data(o.data, 0);
   const EvalResult r = evaluate(file.model, data.test);
+  if (!std::isfinite(r.loss))  // finite data can overflow inside the model
+    throw std::runtime_error(fmt::format("{}: the loss on {} is {}: the values overflow float in the model",
+                                         o.model_dir, data.name, r.loss));
   fmt::print("{} on {} test ({} rows): loss {:.4f}, accuracy {:.2f}%\n", o.model_dir, data.name, r.rows, r.loss,
              100 * r.accuracy);
   if (o.json)

@@ -37,6 +37,12 @@ int run_predict(const PredictOptions& o) {
   const std::vector<float> y = predict(model, x.data, rows);
   const double forward_ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start_time).count();
+  // Finite inputs can still overflow inside the model (3e38 times a weight): refuse to write NaN or
+  // inf outputs that look like results.
+  if (const auto out = std::find_if(y.begin(), y.end(), [](float v) { return !std::isfinite(v); }); out != y.end())
+    throw std::runtime_error(fmt::format("{}: row {} gives a non-finite output ({}): the values overflow float in "
+                                         "the model; nothing written",
+                                         o.input, std::size_t(out - y.begin()) / classes, *out));
   const std::vector<std::size_t> shape = single ? std::vector<std::size_t>{classes}
                                                 : std::vector<std::size_t>{rows, classes};
   write_npy(o.output, y, shape);

@@ -5,6 +5,7 @@
 #include "actlab/safetensors.hpp"
 #include "nn/layer_args.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fmt/format.h>
@@ -170,6 +171,9 @@ void set_model_tensors(Sequential& model, TensorMap& tensors, const std::string&
       if (got.dtype != "F32") fail(fmt::format("tensor '{}' is {}, expected F32", it->first, got.dtype));
       for (float v : got.f32)
         if (!std::isfinite(v)) fail(fmt::format("tensor '{}' holds a non-finite value", it->first));
+      // A negative running variance would make every evaluation output NaN, with no error.
+      if (t.name.ends_with("running_var") && std::any_of(got.f32.begin(), got.f32.end(), [](float v) { return v < 0; }))
+        fail(fmt::format("tensor '{}' holds a negative variance", it->first));
       // Copied into the existing storage: optimizers hold spans over it.
       std::copy(got.f32.begin(), got.f32.end(), t.value->begin());
     } else {
