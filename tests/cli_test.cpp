@@ -228,6 +228,26 @@ TEST_F(Cli, TrainSaveEvalPredict) {
   expect_error(run("eval --model " + model + " --data csv:" + path("huge.csv")), "the values overflow float");
 }
 
+// eval scores a model on the test rows of the run that trained it: the seed picks the rows of csv
+// data and makes the synthetic sets, and run.json keeps it with the data source.
+TEST_F(Cli, EvalUsesTheTrainingRunsDataAndSeed) {
+  const std::string model = path("seeded");
+  const CliRun t = run("train --data moons:400 --recipe relu --hidden 8 --epochs 2 --seed 7 --threads 1 "
+                       "--no-diagnostics --json --out " + model);
+  ASSERT_EQ(t.code, 0) << t.output;
+  const auto trained = nlohmann::json::parse(t.output.substr(t.output.rfind('{')));
+  const CliRun e = run("eval --model " + model + " --threads 1 --json");
+  ASSERT_EQ(e.code, 0) << e.output;
+  const auto evaluated = nlohmann::json::parse(e.output.substr(e.output.rfind('{')));
+  EXPECT_EQ(evaluated.at("seed"), 7);
+  EXPECT_EQ(evaluated.at("test_loss").get<double>(), trained.at("test_loss").get<double>());
+  EXPECT_EQ(evaluated.at("test_accuracy").get<double>(), trained.at("test_accuracy").get<double>());
+  const CliRun other = run("eval --model " + model + " --threads 1 --seed 0 --json");
+  ASSERT_EQ(other.code, 0) << other.output;
+  EXPECT_NE(nlohmann::json::parse(other.output.substr(other.output.rfind('{'))).at("test_loss").get<double>(),
+            trained.at("test_loss").get<double>());
+}
+
 TEST_F(Cli, TrainErrors) {
   expect_error(run("train --data spirals --model \"linear(8),wobble,linear(3)\" --epochs 1 --out " + path("m")),
                "wobble");

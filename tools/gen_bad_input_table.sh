@@ -324,6 +324,14 @@ U "unexpected extra argument" eval --model good_model extra
 U "unknown subcommand" frobnicate
 U "unknown option before the subcommand" --verbose train
 U "no subcommand" 
+U "negative value for a count" train --data blobs:50 --seed -1 --out model_out
+U "count past 2^64-1" train --data blobs:50 --checkpoint-every 18446744073709551616 --out model_out
+U "negative hidden width" train --data blobs:50 --hidden 8,-1 --out model_out
+U "empty value" train --data blobs:50 --lr "" --out model_out
+U "empty folder name" train --data blobs:50 --epochs 1 --out ""
+run_case "options" "negative learning rate" train --data blobs:50 --epochs 1 --threads 1 --lr -1 --out model_out
+run_case "options" "NaN learning rate" train --data blobs:50 --epochs 1 --threads 1 --lr nan --out model_out
+run_case "options" "infinite weight decay" train --data blobs:50 --epochs 1 --threads 1 --weight-decay inf --out model_out
 
 # ---- Report. ----
 if [ "$check" -eq 1 ]; then

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,10 +21,10 @@ struct TrainOptions {
   int epochs = 10;
   std::size_t batch = 128;
   std::string optimizer = "sgd";
-  double lr = 0.0;  // 0: the optimizer's default (sgd 0.05, adam/adamw 0.001)
+  std::optional<double> lr;  // unset: the optimizer's default (sgd 0.05, adam/adamw 0.001)
   double momentum = 0.9;
   bool nesterov = false;
-  double weight_decay = -1.0;  // < 0: the optimizer's default (0; adamw 0.01)
+  std::optional<double> weight_decay;  // unset: the optimizer's default (0; adamw 0.01)
   std::string schedule = "cosine";
   std::string loss = "cross_entropy";
   std::uint64_t seed = 0;
@@ -38,7 +39,8 @@ struct TrainOptions {
 struct EvalOptions {
   std::string kernels;  // --kernels vector|reference
   std::string model_dir;
-  std::string data = "fashion-mnist";
+  std::string data;                  // empty: the training run's (run.json), else fashion-mnist
+  std::optional<std::uint64_t> seed;  // unset: the training run's (run.json), else 0
   int threads = 0;
   bool json = false;
 };
@@ -66,7 +68,7 @@ struct ExperimentCliOptions {
   std::string data = "fashion-mnist";
   std::size_t batch = 128;
   std::string optimizer = "sgd";
-  double lr = 0.0;
+  std::optional<double> lr;  // unset: the optimizer's default
   double target = 0.85;
   std::size_t candidates = 16;  // search
   int first_epochs = 1;         // search

@@ -15,7 +15,7 @@ TrainConfig experiment_config(const ExperimentCliOptions& o) {
   c.epochs = o.epochs;
   c.batch = o.batch;
   c.optimizer.kind = o.optimizer;
-  c.optimizer.lr = o.lr > 0 ? o.lr : (o.optimizer == "sgd" ? 0.05 : 0.001);
+  c.optimizer.lr = o.lr.value_or(o.optimizer == "sgd" ? 0.05 : 0.001);
   c.optimizer.weight_decay = o.optimizer == "adamw" ? 0.01 : 0.0;
   Optimizer(c.optimizer, {});  // validates before hours of work
   return c;

@@ -3,6 +3,8 @@
 #include "cli/commands.hpp"
 
 #include <CLI/CLI.hpp>
+#include <charconv>
+#include <cstdint>
 #include <cstdlib>
 #include <cstdio>
 #include <exception>
@@ -14,13 +16,34 @@ namespace {
 using namespace actlab::cli;
 using Command = std::function<int()>;
 
+// Unsigned options: digits only, within 0..2^64-1. CLI11 reads "-1" into an unsigned as 2^64-1 and
+// clamps values past 2^64 without a word.
+const CLI::Validator whole_number(
+    [](std::string& text) -> std::string {
+      std::uint64_t value = 0;
+      const char* end = text.data() + text.size();
+      const auto [stop, error] = std::from_chars(text.data(), end, value);
+      if (text.empty() || error != std::errc() || stop != end)
+        return fmt::format("'{}' is not a whole number from 0 to 18446744073709551615", text);
+      return "";
+    },
+    "N");
+
+// Values that cannot be empty: an empty --lr or --out read as "not given" and fell back to the default.
+const CLI::Validator not_empty(
+    [](std::string& text) { return text.empty() ? std::string("the value is empty") : std::string(); }, "");
+
 void add_train(CLI::App& app, TrainOptions& o, Command& command) {
   auto* cmd = app.add_subcommand("train", "Train a fully connected classifier and save it");
   cmd->add_option("--recipe", o.recipe, "Architecture: seed, or an activation name (relu, elu, gelu, ...)")
       ->capture_default_str();
   cmd->add_option("--model", o.model_spec,
-                  "Model SPEC instead of a recipe, e.g. \"linear(256),batchnorm1d,relu,linear(10)\"");
-  cmd->add_option("--hidden", o.hidden, "Hidden widths for the recipe")->delimiter(',')->capture_default_str();
+                  "Model SPEC instead of a recipe, e.g. \"linear(256),batchnorm1d,relu,linear(10)\"")
+      ->check(not_empty);
+  cmd->add_option("--hidden", o.hidden, "Hidden widths for the recipe")
+      ->delimiter(',')
+      ->capture_default_str()
+      ->check(whole_number);
   cmd->add_flag("--bn,!--no-bn", o.batchnorm, "BatchNorm after each hidden Linear (recipes)")->capture_default_str();
   cmd->add_option("--data", o.data,
                   "fashion-mnist | mnist:DIR | csv:FILE | npy:X.npy,Y.npy | spirals[:N] | moons | blobs")
@@ -28,33 +51,44 @@ void add_train(CLI::App& app, TrainOptions& o, Command& command) {
   cmd->add_option("--epochs", o.epochs, "Passes over the training set")->capture_default_str()->check(CLI::Range(1, 100000));
   cmd->add_option("--batch", o.batch, "Mini-batch size")->capture_default_str()->check(CLI::Range(2, 1 << 20));
   cmd->add_option("--optimizer", o.optimizer, "sgd | adam | adamw")->capture_default_str();
-  cmd->add_option("--lr", o.lr, "Peak learning rate (default: sgd 0.05, adam/adamw 0.001)");
+  cmd->add_option("--lr", o.lr, "Peak learning rate (default: sgd 0.05, adam/adamw 0.001)")->check(not_empty);
   cmd->add_option("--momentum", o.momentum, "SGD momentum")->capture_default_str();
   cmd->add_flag("--nesterov", o.nesterov, "Nesterov momentum (SGD)");
   cmd->add_option("--weight-decay", o.weight_decay,
-                  "Weight decay for Linear layers (default 0; adamw 0.01); never on PReLU slopes or BatchNorm");
+                  "Weight decay for Linear layers (default 0; adamw 0.01); never on PReLU slopes or BatchNorm")
+      ->check(not_empty);
   cmd->add_option("--schedule", o.schedule, "cosine | constant learning rate")->capture_default_str();
   cmd->add_option("--loss", o.loss, "cross_entropy | mse | bce (one-hot targets)")->capture_default_str();
-  cmd->add_option("--seed", o.seed, "Random seed: same seed, same numbers")->capture_default_str();
+  cmd->add_option("--seed", o.seed, "Random seed: same seed, same numbers")->capture_default_str()->check(whole_number);
   cmd->add_option("--threads", o.threads, "Threads for BLAS and OpenMP (default: all cores)")->check(CLI::Range(0, 1024));
-  cmd->add_option("--out", o.out, "Where to save the model (default runs/RECIPE-seedN)");
+  cmd->add_option("--out", o.out, "Where to save the model (default runs/RECIPE-seedN)")->check(not_empty);
   cmd->add_flag("--json", o.json, "Print one JSON object with the results as the last line");
   cmd->add_option("--checkpoint-every", o.checkpoint_every,
-                  "Save OUT/checkpoint.safetensors every N optimizer steps (Ctrl-C always saves one)");
-  cmd->add_option("--resume", o.resume, "Continue the run in this folder from its checkpoint, bit for bit");
+                  "Save OUT/checkpoint.safetensors every N optimizer steps (Ctrl-C always saves one)")
+      ->check(whole_number);
+  cmd->add_option("--resume", o.resume, "Continue the run in this folder from its checkpoint, bit for bit")
+      ->check(not_empty);
   cmd->add_flag("!--no-diagnostics", o.diagnostics,
                 "Skip the per-layer health (dead/saturated units, gradient norms) and diagnostics.jsonl");
-  cmd->add_option("--kernels", o.kernels, "vector (default) | reference: the scalar specification kernels");
+  cmd->add_option("--kernels", o.kernels, "vector (default) | reference: the scalar specification kernels")
+      ->check(not_empty);
   cmd->callback([c = &command, opts = &o] { *c = [opts] { return run_train(*opts); }; });
 }
 
 void add_eval(CLI::App& app, EvalOptions& o, Command& command) {
   auto* cmd = app.add_subcommand("eval", "Loss and accuracy of a saved model on a data set's test split");
   cmd->add_option("--model", o.model_dir, "Model folder (config.json + model.safetensors)")->required();
-  cmd->add_option("--data", o.data, "Data source, as for train")->capture_default_str();
+  cmd->add_option("--data", o.data,
+                  "Data source, as for train (default: the one the model was trained on, else fashion-mnist)")
+      ->check(not_empty);
+  cmd->add_option("--seed", o.seed,
+                  "The training seed, which picks the test rows of csv/npy data and makes the synthetic sets "
+                  "(default: the model's, else 0)")
+      ->check(whole_number);
   cmd->add_option("--threads", o.threads, "Threads (default: all cores)")->check(CLI::Range(0, 1024));
   cmd->add_flag("--json", o.json, "Print one JSON object as the last line");
-  cmd->add_option("--kernels", o.kernels, "vector (default) | reference: the scalar specification kernels");
+  cmd->add_option("--kernels", o.kernels, "vector (default) | reference: the scalar specification kernels")
+      ->check(not_empty);
   cmd->callback([c = &command, opts = &o] { *c = [opts] { return run_eval(*opts); }; });
 }
 
@@ -64,7 +98,8 @@ void add_predict(CLI::App& app, PredictOptions& o, Command& command) {
   cmd->add_option("--input", o.input, "float32 [N, features] .npy, already scaled as config.json says")->required();
   cmd->add_option("--output", o.output, "Where to write the last layer's outputs, float32 [N, classes]")->required();
   cmd->add_option("--threads", o.threads, "Threads (default: all cores)")->check(CLI::Range(0, 1024));
-  cmd->add_option("--kernels", o.kernels, "vector (default) | reference: the scalar specification kernels");
+  cmd->add_option("--kernels", o.kernels, "vector (default) | reference: the scalar specification kernels")
+      ->check(not_empty);
   cmd->callback([c = &command, opts = &o] { *c = [opts] { return run_predict(*opts); }; });
 }
 
@@ -76,7 +111,8 @@ void add_apply(CLI::App& app, ApplyOptions& o, Command& command) {
   cmd->add_option("--grad-output", o.grad_output, "float32 .npy DY, X's shape: computes DX = DY * f'(X)");
   cmd->add_option("--grad-input", o.grad_input, "Where to write DX (needs --grad-output)");
   cmd->add_option("--param-grad", o.param_grad, "Where to write the learnable parameter's gradient (prelu)");
-  cmd->add_option("--kernels", o.kernels, "vector (default) | reference: the scalar specification kernels");
+  cmd->add_option("--kernels", o.kernels, "vector (default) | reference: the scalar specification kernels")
+      ->check(not_empty);
   cmd->callback([c = &command, opts = &o] { *c = [opts] { return run_apply(*opts); }; });
 }
 
@@ -110,12 +146,17 @@ void add_experiment_options(CLI::App* cmd, ExperimentCliOptions& o) {
   cmd->add_option("--seeds", o.seeds, "Seeds 0..N-1 for each recipe")->capture_default_str()->check(CLI::Range(1, 100));
   cmd->add_option("--epochs", o.epochs, "Epochs per run")->capture_default_str()->check(CLI::Range(1, 10000));
   cmd->add_option("--depth", o.depth, "A deep variant: this many hidden layers of --width units")->check(CLI::Range(1, 64));
-  cmd->add_option("--width", o.width, "Width of the hidden layers with --depth")->capture_default_str();
-  cmd->add_option("--hidden", o.hidden, "Hidden widths (without --depth)")->delimiter(',')->capture_default_str();
+  cmd->add_option("--width", o.width, "Width of the hidden layers with --depth")
+      ->capture_default_str()
+      ->check(whole_number);
+  cmd->add_option("--hidden", o.hidden, "Hidden widths (without --depth)")
+      ->delimiter(',')
+      ->capture_default_str()
+      ->check(whole_number);
   cmd->add_option("--data", o.data, "Data source, as for train")->capture_default_str();
   cmd->add_option("--batch", o.batch, "Mini-batch size")->capture_default_str()->check(CLI::Range(2, 1 << 20));
   cmd->add_option("--optimizer", o.optimizer, "sgd | adam | adamw")->capture_default_str();
-  cmd->add_option("--lr", o.lr, "Peak learning rate (default: sgd 0.05, adam/adamw 0.001)");
+  cmd->add_option("--lr", o.lr, "Peak learning rate (default: sgd 0.05, adam/adamw 0.001)")->check(not_empty);
   cmd->add_option("--threads", o.threads, "Threads (default: all cores)")->check(CLI::Range(0, 1024));
   cmd->add_flag("!--no-report", o.report, "Skip the HTML report at the end");
 }
@@ -135,10 +176,14 @@ void add_search(CLI::App& app, ExperimentCliOptions& o, Command& command) {
   auto* cmd = app.add_subcommand("search", "Successive halving over per-layer activations and BatchNorm; best vs seed recipe");
   cmd->add_option("--activations", o.recipes, "Activations to choose from (default: relu, leaky_relu, prelu, elu, selu, gelu, silu, tanh)")
       ->delimiter(',');
-  cmd->add_option("--candidates", o.candidates, "Random assignments in the first round")->capture_default_str();
+  cmd->add_option("--candidates", o.candidates, "Random assignments in the first round")
+      ->capture_default_str()
+      ->check(whole_number);
   cmd->add_option("--first-epochs", o.first_epochs, "Epochs per candidate in the first round (doubles each round)")
       ->capture_default_str();
-  cmd->add_option("--seed", o.seed, "Draws the candidates and the validation split")->capture_default_str();
+  cmd->add_option("--seed", o.seed, "Draws the candidates and the validation split")
+      ->capture_default_str()
+      ->check(whole_number);
   cmd->add_option("--out", o.out, "Output folder (default runs/search)");
   add_experiment_options(cmd, o);
   cmd->callback([c = &command, opts = &o] { *c = [opts] { return run_search(*opts); }; });

@@ -42,10 +42,10 @@ void warn_about_output_activation(const Sequential& model) {
 OptimizerConfig optimizer_config(const TrainOptions& o) {
   OptimizerConfig c;
   c.kind = o.optimizer;
-  c.lr = o.lr > 0 ? o.lr : (o.optimizer == "sgd" ? 0.05 : 0.001);
+  c.lr = o.lr.value_or(o.optimizer == "sgd" ? 0.05 : 0.001);  // checked by the Optimizer
   c.momentum = o.momentum;
   c.nesterov = o.nesterov;
-  c.weight_decay = o.weight_decay >= 0 ? o.weight_decay : (o.optimizer == "adamw" ? 0.01 : 0.0);
+  c.weight_decay = o.weight_decay.value_or(o.optimizer == "adamw" ? 0.01 : 0.0);
   return c;
 }
 
@@ -235,6 +235,9 @@ int run_train(const TrainOptions& o) {
   const std::vector<EpochStats>& history = trainer.history();
   save_model(setup.out_dir, model, scaling);
   write_file_atomic(setup.out_dir + "/history.json", history_json(history));
+  // What actlab eval needs to score the model on the same test rows: the data and the seed.
+  write_file_atomic(setup.out_dir + "/run.json",
+                    nlohmann::ordered_json{{"data", setup.data}, {"seed", config.seed}}.dump(2) + "\n");
   std::filesystem::remove(checkpoint);  // the finished model supersedes it
   double seconds = 0.0;
   for (const EpochStats& s : history) seconds += s.seconds;
@@ -242,7 +245,7 @@ int run_train(const TrainOptions& o) {
   const int epochs = config.epochs;
   fmt::print("test accuracy {:.2f}% (loss {:.4f}) after {} epochs, {:.1f} s training ({:.2f} s/epoch)\n",
              100 * final_test.accuracy, final_test.loss, epochs, seconds, seconds / epochs);
-  fmt::print("model saved to {}/ (config.json, model.safetensors, history.json)\n", setup.out_dir);
+  fmt::print("model saved to {}/ (config.json, model.safetensors, history.json, run.json)\n", setup.out_dir);
   if (o.json) {
     nlohmann::ordered_json j{{"test_accuracy", final_test.accuracy}, {"test_loss", final_test.loss},
                              {"epochs", epochs},                     {"seconds", seconds},

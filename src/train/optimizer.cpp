@@ -26,11 +26,13 @@ Optimizer::Optimizer(const OptimizerConfig& config, std::vector<ParamRef> params
   const auto& c = config_;
   if (c.kind != "sgd" && c.kind != "adam" && c.kind != "adamw")
     throw std::invalid_argument(fmt::format("optimizer '{}' is not one of: sgd, adam, adamw", c.kind));
-  if (!(c.lr > 0 && std::isfinite(c.lr))) throw std::invalid_argument(fmt::format("lr={} must be > 0", c.lr));
+  if (!(c.lr > 0 && std::isfinite(c.lr)))
+    throw std::invalid_argument(fmt::format("lr={} must be a finite number > 0", c.lr));
   if (!(c.momentum >= 0 && c.momentum < 1))
     throw std::invalid_argument(fmt::format("momentum={} must be in [0, 1)", c.momentum));
   if (c.nesterov && c.momentum == 0) throw std::invalid_argument("nesterov needs momentum > 0");
-  if (!(c.weight_decay >= 0)) throw std::invalid_argument(fmt::format("weight_decay={} must be >= 0", c.weight_decay));
+  if (!(c.weight_decay >= 0 && std::isfinite(c.weight_decay)))
+    throw std::invalid_argument(fmt::format("weight_decay={} must be a finite number >= 0", c.weight_decay));
   if (!(c.beta1 >= 0 && c.beta1 < 1 && c.beta2 >= 0 && c.beta2 < 1 && c.eps > 0))
     throw std::invalid_argument("adam: betas must be in [0, 1) and eps > 0");
   for (std::size_t k = 0; k < params_.size(); ++k) {
