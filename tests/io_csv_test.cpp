@@ -86,6 +86,8 @@ TEST(Csv, RejectsBadContent) {
   EXPECT_TRUE(rejects(rows + "1.5,1\n", "out of range"));
   EXPECT_TRUE(rejects(rows + "1,2,3\n", "line 5: 3 fields, expected 2"));
   EXPECT_TRUE(rejects(rows + "1,abc\n", "'abc' is not a number"));
+  // Control bytes are quoted as \xNN: a NUL cut the message short where it passed through what().
+  EXPECT_TRUE(rejects(rows + std::string("1,2\0x\n", 6), "line 5, column 2: '2\\x00x' is not a number"));
   EXPECT_TRUE(rejects("", "empty"));
   EXPECT_TRUE(rejects("\n \n", "empty"));
   EXPECT_TRUE(rejects("label,x\n", "no data rows"));

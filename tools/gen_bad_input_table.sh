@@ -206,6 +206,7 @@ bytes frac_label.csv '0,1\n1.5,2\n0,2\n1,3\n0,4\n';  C "fractional label" frac_l
 bytes few.csv '0,1\n1,2\n0,3\n';                   C "too few rows to split" few.csv
 bytes binary.csv '\x00\x01\x02\xff\xfe\n\x00\n';   C "binary garbage" binary.csv
 bytes many.csv '0,1,2\n1,2,3\n0,3,4\n1,4,5\n0,5,6\n'
+bytes nul.csv '0,1,2\n1,3\x00,4\n0,5,6\n1,7,8\n0,9,10\n';              C "a NUL byte in a cell" nul.csv
 run_case "csv (train)" "--model whose in_features disagrees with the file" train --data csv:many.csv --epochs 1 --threads 1 --out model_out --model "linear(in_features=3,out_features=2)"
 
 # NPY data sets (actlab train --data npy:X,Y).
@@ -310,6 +311,10 @@ checkpoint k_model_none '"train_config": "{}", "progress": "{}"';               
 run_case "output" "--out that is an existing file" train --data blobs:50 --epochs 1 --threads 1 --recipe relu --out a_file
 run_case "output" "--out inside an existing file" train --data blobs:50 --epochs 1 --threads 1 --recipe relu --out a_file/run
 run_case "output" "predict into a folder that does not exist" predict --model good_model --input good.npy --output no_such_dir/y.npy
+
+# plot-activations: the grid runs in float32.
+run_case "output" "plot range beyond float32" plot-activations relu --range=-1e300,1e300 --out fig.svg
+run_case "output" "plot range too narrow for float32" plot-activations relu --range=0,1e-300 --out fig.svg
 
 # Command-line options (parsed by CLI11 before any actlab code runs; usage errors exit with 2).
 U() { run_case "options" "$@"; }

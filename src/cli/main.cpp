@@ -1,6 +1,7 @@
 // The actlab command line: options and dispatch only. Each subcommand runs in its own file.
 #include "actlab/version.hpp"
 #include "cli/commands.hpp"
+#include "io/printable.hpp"
 
 #include <CLI/CLI.hpp>
 #include <charconv>
@@ -190,15 +191,7 @@ void add_search(CLI::App& app, ExperimentCliOptions& o, Command& command) {
 }
 
 // Error messages quote user input; control characters in it are escaped so the message stays one line.
-std::string one_line(const char* message) {
-  std::string out;
-  for (const char* p = message; *p; ++p) {
-    const auto c = static_cast<unsigned char>(*p);
-    if (c < 0x20 || c == 0x7f) out += fmt::format("\\x{:02x}", c);
-    else out += char(c);
-  }
-  return out;
-}
+std::string one_line(const char* message) { return actlab::printable(message); }
 
 // CLI11's usage errors (unknown option, bad or missing value, unknown subcommand) in the contract's
 // one "actlab: error: " line, with exit status 2 (the usual one for usage errors) instead of CLI11's

@@ -11,17 +11,20 @@
 namespace actlab::cli {
 namespace {
 
-// "MIN,MAX" -> {MIN, MAX}, both finite and MIN < MAX.
+// "MIN,MAX" -> {MIN, MAX}, finite with MIN < MAX (that the grid fits float32 is checked where it is made).
 std::pair<double, double> parse_range(const std::string& text) {
   const std::size_t comma = text.find(',');
-  const auto fail = [&] { return std::invalid_argument(fmt::format("--range '{}': use MIN,MAX with MIN < MAX, e.g. -5,5", text)); };
-  if (comma == std::string::npos) throw fail();
+  const auto fail = [&](const char* why) {
+    return std::invalid_argument(fmt::format("--range '{}': {}; use MIN,MAX with MIN < MAX, e.g. -5,5", text, why));
+  };
+  if (comma == std::string::npos) throw fail("no comma");
   const std::string a = text.substr(0, comma), b = text.substr(comma + 1);
   char* end_a = nullptr;
   char* end_b = nullptr;
   const double lo = std::strtod(a.c_str(), &end_a), hi = std::strtod(b.c_str(), &end_b);
-  if (a.empty() || b.empty() || *end_a != '\0' || *end_b != '\0' || !std::isfinite(lo) || !std::isfinite(hi) || !(lo < hi))
-    throw fail();
+  if (a.empty() || b.empty() || *end_a != '\0' || *end_b != '\0') throw fail("not two numbers");
+  if (!std::isfinite(lo) || !std::isfinite(hi)) throw fail("not finite");
+  if (!(lo < hi)) throw fail("MIN is not below MAX");
   return {lo, hi};
 }
 

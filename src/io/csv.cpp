@@ -1,6 +1,7 @@
 // Numeric CSV data sets: one row per sample, one column of class labels, the rest features.
 #include "actlab/file_io.hpp"
 #include "io/io_internal.hpp"
+#include "io/printable.hpp"
 
 #include <fmt/format.h>
 
@@ -93,11 +94,11 @@ Dataset read_csv_dataset(const std::string& path) {
       double v = 0.0;
       if (!parse_double(fields[c], v))
         throw std::runtime_error(
-            fmt::format("{}: line {}, column {}: '{}' is not a number", path, line_no, c + 1, fields[c]));
+            fmt::format("{}: line {}, column {}: '{}' is not a number", path, line_no, c + 1, printable(fields[c])));
       if (c == label_col) {
         if (!(v >= 0.0 && v <= 255.0 && v == std::floor(v)))
-          throw std::runtime_error(fmt::format(
-              "{}: line {}: label '{}' is out of range (class index in [0, 255])", path, line_no, fields[c]));
+          throw std::runtime_error(fmt::format("{}: line {}: label '{}' is out of range (class index in [0, 255])",
+                                               path, line_no, printable(fields[c])));
         ds.labels.push_back(std::int32_t(v));
         max_label = std::max(max_label, ds.labels.back());
         continue;
@@ -105,7 +106,7 @@ Dataset read_csv_dataset(const std::string& path) {
       const auto f = static_cast<float>(v);
       if (!std::isfinite(f))  // NaN, inf, or beyond float's range
         throw std::runtime_error(fmt::format("{}: line {}, column {}: value '{}' is not finite", path, line_no,
-                                             c + 1, fields[c]));
+                                             c + 1, printable(fields[c])));
       ds.values.push_back(f);
     }
   }

@@ -3,6 +3,7 @@
 #include "actlab/npy.hpp"
 
 #include "actlab/file_io.hpp"
+#include "io/printable.hpp"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -38,8 +39,8 @@ class HeaderParser {
       const std::string key = string();
       expect(':');
       int k = key == "descr" ? 0 : key == "fortran_order" ? 1 : key == "shape" ? 2 : -1;
-      if (k < 0) fail(fmt::format("unexpected key '{}'", key));
-      if (seen[k]) fail(fmt::format("key '{}' appears twice", key));
+      if (k < 0) fail(fmt::format("unexpected key '{}'", printable(key)));
+      if (seen[k]) fail(fmt::format("key '{}' appears twice", printable(key)));
       seen[k] = true;
       if (k == 0) {
         skip_ws();
@@ -136,7 +137,7 @@ using Converter = void (*)(const std::byte*, std::size_t, float*);
 // Maps a descr such as '<f4' to its item size and converter; rejects what actlab cannot read.
 Converter dtype_converter(const std::string& path, const std::string& descr, std::size_t& item_size) {
   if (descr.size() < 2 || std::string_view("<>|=").find(descr[0]) == std::string_view::npos)
-    throw std::runtime_error(fmt::format("{}: unsupported dtype '{}'", path, descr));
+    throw std::runtime_error(fmt::format("{}: unsupported dtype '{}'", path, printable(descr)));
   const std::string_view type = std::string_view(descr).substr(1);
   struct Entry { std::string_view name; std::size_t size; Converter fn; };
   static constexpr Entry table[] = {
@@ -149,14 +150,14 @@ Converter dtype_converter(const std::string& path, const std::string& descr, std
   for (const Entry& e : table) {
     if (e.name != type) continue;
     if (descr[0] == '>' && e.size > 1)
-      throw std::runtime_error(fmt::format("{}: big-endian dtype '{}' is not supported", path, descr));
+      throw std::runtime_error(fmt::format("{}: big-endian dtype '{}' is not supported", path, printable(descr)));
     item_size = e.size;
     return e.fn;
   }
   if (type.starts_with("O"))
-    throw std::runtime_error(fmt::format("{}: object arrays (dtype '{}') are not supported", path, descr));
+    throw std::runtime_error(fmt::format("{}: object arrays (dtype '{}') are not supported", path, printable(descr)));
   throw std::runtime_error(fmt::format(
-      "{}: unsupported dtype '{}' (expected float32, float64 or an integer type)", path, descr));
+      "{}: unsupported dtype '{}' (expected float32, float64 or an integer type)", path, printable(descr)));
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 #include "actlab/safetensors.hpp"
 
 #include "actlab/file_io.hpp"
+#include "io/printable.hpp"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -91,7 +92,7 @@ TensorMap read_safetensors(const std::string& path, std::map<std::string, std::s
     }
     // (clang 14 cannot capture a structured binding: the name is captured through a reference)
     auto bad = [&, &tensor = name](const std::string& what) {
-      return fail(fmt::format("tensor '{}': {}", tensor, what));
+      return fail(fmt::format("tensor '{}': {}", printable(tensor), what));
     };
     if (!entry.is_object()) throw bad("entry is not a JSON object");
     const auto dtype = entry.find("dtype"), shape = entry.find("shape"), offsets = entry.find("data_offsets");
@@ -99,7 +100,7 @@ TensorMap read_safetensors(const std::string& path, std::map<std::string, std::s
     NamedTensor t;
     t.dtype = dtype->get<std::string>();
     const std::size_t item = dtype_size(t.dtype);
-    if (item == 0) throw bad(fmt::format("dtype '{}' is not supported (only F32 and I64)", t.dtype));
+    if (item == 0) throw bad(fmt::format("dtype '{}' is not supported (only F32 and I64)", printable(t.dtype)));
     if (shape == entry.end() || !shape->is_array()) throw bad("missing or non-array 'shape'");
     for (const auto& d : *shape) {
       if (!d.is_number_unsigned()) throw bad(fmt::format("shape entry {} is not a non-negative integer", d.dump()));
@@ -135,8 +136,10 @@ TensorMap read_safetensors(const std::string& path, std::map<std::string, std::s
   std::size_t cursor = 0;
   const std::string* previous = nullptr;
   for (const Extent& e : extents) {
-    if (e.begin < cursor) throw fail(fmt::format("tensors '{}' and '{}' overlap", *previous, e.name));
-    if (e.begin > cursor) throw fail(fmt::format("gap of {} bytes before tensor '{}'", e.begin - cursor, e.name));
+    if (e.begin < cursor)
+      throw fail(fmt::format("tensors '{}' and '{}' overlap", printable(*previous), printable(e.name)));
+    if (e.begin > cursor)
+      throw fail(fmt::format("gap of {} bytes before tensor '{}'", e.begin - cursor, printable(e.name)));
     cursor = e.end;
     previous = &e.name;
   }

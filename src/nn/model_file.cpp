@@ -3,6 +3,7 @@
 #include "actlab/file_io.hpp"
 #include "actlab/model_io.hpp"
 #include "actlab/safetensors.hpp"
+#include "io/printable.hpp"
 #include "nn/layer_args.hpp"
 
 #include <algorithm>
@@ -168,7 +169,7 @@ void set_model_tensors(Sequential& model, TensorMap& tensors, const std::string&
       fail(fmt::format("tensor '{}' has shape {}, the model config implies {}", it->first, shape_text(got.shape),
                        shape_text(t.shape)));
     if (t.value) {
-      if (got.dtype != "F32") fail(fmt::format("tensor '{}' is {}, expected F32", it->first, got.dtype));
+      if (got.dtype != "F32") fail(fmt::format("tensor '{}' is {}, expected F32", it->first, printable(got.dtype)));
       for (float v : got.f32)
         if (!std::isfinite(v)) fail(fmt::format("tensor '{}' holds a non-finite value", it->first));
       // A negative running variance would make every evaluation output NaN, with no error.
@@ -185,7 +186,7 @@ void set_model_tensors(Sequential& model, TensorMap& tensors, const std::string&
     if (name.compare(0, prefix.size(), prefix) != 0) continue;
     const std::string local = name.substr(prefix.size());
     if (std::none_of(expected.begin(), expected.end(), [&](const StoredTensor& t) { return t.name == local; }))
-      fail(fmt::format("unexpected tensor '{}' that the model config does not describe", name));
+      fail(fmt::format("unexpected tensor '{}' that the model config does not describe", printable(name)));
   }
 }
 

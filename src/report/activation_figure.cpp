@@ -18,8 +18,15 @@ Figure activation_figure(const std::vector<Activation>& acts, const std::vector<
     throw std::invalid_argument(fmt::format("the range must be finite with min < max, not {},{}", x_min, x_max));
   if (points < 2) throw std::invalid_argument(fmt::format("need at least 2 grid points, not {}", points));
   std::vector<float> x(points), y(points), dx(points), ones(points, 1.0f);
-  for (std::size_t i = 0; i < points; ++i)
+  // The kernels run in float32: the grid must be finite and its points distinct there (a range of
+  // -1e300,1e300 became inf, and 0,1e-300 all zeros).
+  for (std::size_t i = 0; i < points; ++i) {
     x[i] = float(x_min + (x_max - x_min) * double(i) / double(points - 1));
+    if (!std::isfinite(x[i]) || (i > 0 && !(x[i] > x[i - 1])))
+      throw std::invalid_argument(fmt::format("the range {},{} with {} points does not give {} distinct finite "
+                                              "float32 values",
+                                              x_min, x_max, points, points));
+  }
   Figure f;
   f.name = "activations";
   f.title = "Activation functions and their derivatives";
