@@ -5,6 +5,7 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 using actlab::read_file;
@@ -112,4 +113,22 @@ TEST(FileIo, WriteIntoAFifoLeavesTheFifo) {
   EXPECT_EQ(std::string(got, n > 0 ? std::size_t(n) : 0), "through the pipe");
   EXPECT_TRUE(std::filesystem::is_fifo(fifo));
   EXPECT_EQ(entries(t.dir), 1u) << "a temporary file was left behind";
+}
+
+// Temporary files of a process that no longer runs (killed between write and rename) are removed;
+// those of this process, and other names, are kept.
+TEST(FileIo, StaleTemporariesOfDeadProcessesAreRemoved) {
+  TempDir t;
+  const pid_t child = ::fork();
+  if (child == 0) ::_exit(0);
+  ASSERT_GT(child, 0);
+  ASSERT_EQ(::waitpid(child, nullptr, 0), child);  // its pid now names no process
+  const std::string dead = std::to_string(child), self = std::to_string(::getpid());
+  for (const std::string name : {".checkpoint.safetensors.tmp." + dead + ".3", ".history.json.tmp." + self + ".0",
+                                 "model.tmp." + dead + ".1", std::string(".x.tmp.abc.1"), ".y.tmp." + dead})
+    write_file_atomic(t.file(name), std::string("x"));
+  EXPECT_EQ(actlab::remove_stale_temporaries(t.dir.string()), 1u);
+  EXPECT_FALSE(std::filesystem::exists(t.file(".checkpoint.safetensors.tmp." + dead + ".3")));
+  EXPECT_EQ(entries(t.dir), 4u);
+  EXPECT_EQ(actlab::remove_stale_temporaries(t.file("no_such_folder")), 0u);
 }

@@ -29,6 +29,9 @@ for attempt in 1 2 3; do
     [ -f "$dir/checkpoint.safetensors" ] || { echo "FAIL: no checkpoint after SIGKILL at ${delay}s"; exit 1; }
     "$actlab" train --resume "$dir" --threads 1 --checkpoint-every 40 > /dev/null 2>&1
     check_same "$dir" "SIGKILL after ${delay}s, resumed"
+    # A kill between writing a temporary file and renaming it leaves the temporary; the resumed run
+    # removes it.
+    if ls -A "$dir" | grep -q '\.tmp\.'; then echo "FAIL: temporary files left: $(ls -A "$dir")"; exit 1; fi
   else
     wait "$pid"
     echo "note: attempt $attempt finished before the kill at ${delay}s"

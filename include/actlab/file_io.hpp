@@ -19,4 +19,9 @@ std::vector<std::byte> read_file(const std::string& path, std::size_t max_bytes 
 void write_file_atomic(const std::string& path, std::span<const std::byte> bytes);
 void write_file_atomic(const std::string& path, const std::string& text);
 
+// Removes the temporary files that write_file_atomic left in `dir` when its process was killed
+// between creating one and renaming it (".NAME.tmp.PID.N" whose PID no longer runs). Returns how
+// many it removed; errors are ignored (a best-effort tidy-up).
+std::size_t remove_stale_temporaries(const std::string& dir);
+
 }  // namespace actlab

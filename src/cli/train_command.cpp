@@ -10,11 +10,14 @@
 #include "cli/commands.hpp"
 #include "cli/progress.hpp"
 
+#include <cerrno>
 #include <csignal>
+#include <cstring>
 #include <filesystem>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include <omp.h>
+#include <unistd.h>
 
 namespace actlab::cli {
 namespace {
@@ -92,11 +95,17 @@ void check_resume_flags(const TrainOptions& o) {
         "--checkpoint-every and --json may be given with it");
 }
 
-// The run folder is created only once training starts; a file in its way is refused now, before the
-// data is loaded, rather than after (a folder, existing or not, is fine).
+// The run folder is created only once training starts; a file in its way, or a folder this process
+// cannot write into, is refused now, before the data is loaded, rather than after the training (a
+// folder, existing or not, is fine).
 void check_out_dir(const std::string& out_dir) {
   for (std::filesystem::path p = out_dir; !p.empty(); p = p.parent_path()) {
-    if (std::filesystem::is_directory(p)) return;
+    if (std::filesystem::is_directory(p)) {
+      if (::access(p.c_str(), W_OK | X_OK) != 0)
+        throw std::invalid_argument(
+            fmt::format("--out {}: cannot write into {}: {}", out_dir, p.string(), std::strerror(errno)));
+      return;
+    }
     if (std::filesystem::exists(p))
       throw std::invalid_argument(fmt::format("--out {}: {} is a file, not a folder", out_dir, p.string()));
   }
@@ -163,6 +172,8 @@ int run_train(const TrainOptions& o) {
   std::fflush(stdout);
 
   std::filesystem::create_directories(setup.out_dir);
+  if (const std::size_t n = remove_stale_temporaries(setup.out_dir))
+    fmt::print("note: removed {} temporary file{} that a killed run left in {}\n", n, n == 1 ? "" : "s", setup.out_dir);
   const std::map<std::string, std::string> extra{{"run", setup_json(setup)}};
   const auto save_checkpoint = [&] { trainer.save_checkpoint(checkpoint, extra); };
 

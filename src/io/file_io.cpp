@@ -7,11 +7,13 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <stdexcept>
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -167,6 +169,26 @@ void write_file_atomic(const std::string& path, std::span<const std::byte> bytes
 
 void write_file_atomic(const std::string& path, const std::string& text) {
   write_file_atomic(path, std::as_bytes(std::span<const char>(text.data(), text.size())));
+}
+
+std::size_t remove_stale_temporaries(const std::string& dir) {
+  std::size_t removed = 0;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    // ".NAME.tmp.PID.N", as write_file_atomic names them.
+    const std::size_t tmp = name.rfind(".tmp.");
+    if (name.empty() || name[0] != '.' || tmp == std::string::npos || tmp == 0) continue;
+    const std::string tail = name.substr(tmp + 5);
+    const std::size_t dot = tail.find('.');
+    if (dot == std::string::npos || dot == 0 || dot + 1 == tail.size() ||
+        tail.find_first_not_of("0123456789.") != std::string::npos || tail.find('.', dot + 1) != std::string::npos)
+      continue;
+    const long pid = std::strtol(tail.substr(0, dot).c_str(), nullptr, 10);
+    if (pid <= 0 || pid == long(::getpid()) || ::kill(pid_t(pid), 0) == 0 || errno != ESRCH) continue;
+    if (std::filesystem::remove(entry.path(), ec)) ++removed;
+  }
+  return removed;
 }
 
 }  // namespace actlab
