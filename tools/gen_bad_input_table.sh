@@ -334,6 +334,11 @@ U "count past 2^64-1" train --data blobs:50 --checkpoint-every 18446744073709551
 U "negative hidden width" train --data blobs:50 --hidden 8,-1 --out model_out
 U "empty value" train --data blobs:50 --lr "" --out model_out
 U "empty folder name" train --data blobs:50 --epochs 1 --out ""
+run_case "options" "a setting given with --resume (even at its default)" train --resume k_none --epochs 10
+run_case "options" "--momentum with adam" train --data blobs:50 --epochs 1 --threads 1 --optimizer adam --momentum 0.5 --out model_out
+U "compare --target beyond 1" compare --target 5 --out model_out
+run_case "options" "compare with a recipe listed twice" compare --recipes relu,elu,relu --data blobs:50 --epochs 1 --seeds 1 --out model_out
+U "search --first-epochs 0" search --first-epochs 0 --out model_out
 run_case "options" "negative learning rate" train --data blobs:50 --epochs 1 --threads 1 --lr -1 --out model_out
 run_case "options" "NaN learning rate" train --data blobs:50 --epochs 1 --threads 1 --lr nan --out model_out
 run_case "options" "infinite weight decay" train --data blobs:50 --epochs 1 --threads 1 --weight-decay inf --out model_out

@@ -34,6 +34,7 @@ struct TrainOptions {
   std::size_t checkpoint_every = 0;  // optimizer steps between checkpoints; 0: only on Ctrl-C
   std::string resume;                // a run folder holding checkpoint.safetensors
   bool diagnostics = true;           // per-layer health, diagnostics.jsonl
+  std::vector<std::string> given;    // the options given on the command line, by their long names
 };
 
 struct EvalOptions {

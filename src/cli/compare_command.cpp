@@ -3,6 +3,7 @@
 #include "actlab/report.hpp"
 #include "cli/commands.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <fmt/format.h>
 #include <numeric>
@@ -48,6 +49,10 @@ void report(const std::string& dir, bool enabled) {
 
 int run_compare(const ExperimentCliOptions& o) {
   set_threads(o.threads);
+  // Each recipe trains into a folder of its name: one listed twice would train over itself.
+  for (auto it = o.recipes.begin(); it != o.recipes.end(); ++it)
+    if (std::find(o.recipes.begin(), it, *it) != it)
+      throw std::invalid_argument(fmt::format("--recipes: '{}' is listed twice", *it));
   CompareOptions options;
   options.recipes = o.recipes;
   options.seeds = seeds_of(o.seeds);

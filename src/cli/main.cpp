@@ -73,7 +73,11 @@ void add_train(CLI::App& app, TrainOptions& o, Command& command) {
                 "Skip the per-layer health (dead/saturated units, gradient norms) and diagnostics.jsonl");
   cmd->add_option("--kernels", o.kernels, "vector (default) | reference: the scalar specification kernels")
       ->check(not_empty);
-  cmd->callback([c = &command, opts = &o] { *c = [opts] { return run_train(*opts); }; });
+  cmd->callback([c = &command, opts = &o, cmd] {
+    for (const CLI::Option* option : cmd->get_options())
+      if (option->count() > 0) opts->given.push_back(option->get_name());
+    *c = [opts] { return run_train(*opts); };
+  });
 }
 
 void add_eval(CLI::App& app, EvalOptions& o, Command& command) {
@@ -167,7 +171,14 @@ void add_compare(CLI::App& app, ExperimentCliOptions& o, Command& command) {
   o.recipes = {"seed", "relu", "leaky_relu", "prelu", "elu", "selu", "gelu", "silu", "sigmoid", "tanh"};
   cmd->add_option("--recipes", o.recipes, "Recipes to compare")->delimiter(',')->capture_default_str();
   cmd->add_flag("--bn,!--no-bn", o.batchnorm, "BatchNorm after each hidden Linear")->capture_default_str();
-  cmd->add_option("--target", o.target, "Accuracy whose epochs/seconds-to-reach are reported")->capture_default_str();
+  cmd->add_option("--target", o.target, "Accuracy whose epochs/seconds-to-reach are reported")
+      ->capture_default_str()
+      ->check(CLI::Validator(
+          [](std::string& text) {
+            const double v = std::strtod(text.c_str(), nullptr);
+            return v > 0 && v <= 1 ? std::string() : fmt::format("'{}' is not an accuracy in (0, 1]", text);
+          },
+          "(0, 1]"));
   cmd->add_option("--out", o.out, "Output folder (default runs/compare)");
   add_experiment_options(cmd, o);
   cmd->callback([c = &command, opts = &o] { *c = [opts] { return run_compare(*opts); }; });
@@ -181,7 +192,8 @@ void add_search(CLI::App& app, ExperimentCliOptions& o, Command& command) {
       ->capture_default_str()
       ->check(whole_number);
   cmd->add_option("--first-epochs", o.first_epochs, "Epochs per candidate in the first round (doubles each round)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(CLI::Range(1, 10000));
   cmd->add_option("--seed", o.seed, "Draws the candidates and the validation split")
       ->capture_default_str()
       ->check(whole_number);

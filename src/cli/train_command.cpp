@@ -10,6 +10,7 @@
 #include "cli/commands.hpp"
 #include "cli/progress.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
@@ -81,18 +82,22 @@ RunSetup setup_from_json(const std::string& text, const std::string& source) {
   }
 }
 
-void check_resume_flags(const TrainOptions& o) {
-  const TrainOptions defaults;
-  const bool other = o.recipe != defaults.recipe || !o.model_spec.empty() || o.hidden != defaults.hidden ||
-                     o.batchnorm != defaults.batchnorm || o.data != defaults.data || o.epochs != defaults.epochs ||
-                     o.batch != defaults.batch || o.optimizer != defaults.optimizer || o.lr != defaults.lr ||
-                     o.momentum != defaults.momentum || o.nesterov || o.weight_decay != defaults.weight_decay ||
-                     o.schedule != defaults.schedule || o.loss != defaults.loss || o.seed != defaults.seed ||
-                     !o.out.empty();
-  if (other)
-    throw std::invalid_argument(
-        "--resume continues a run with the settings stored in its checkpoint; only --threads, --kernels, "
-        "--checkpoint-every and --json may be given with it");
+// Options given on the command line that do not apply: the run's settings come from its checkpoint
+// with --resume (an option given at its default value is refused too), and adam and adamw have no
+// momentum.
+void check_given_options(const TrainOptions& o) {
+  const auto given = [&](const char* name) { return std::find(o.given.begin(), o.given.end(), name) != o.given.end(); };
+  if (!o.resume.empty())
+    for (const std::string& name : o.given)
+      if (name != "--resume" && name != "--threads" && name != "--kernels" && name != "--checkpoint-every" &&
+          name != "--json" && name != "--no-diagnostics")
+        throw std::invalid_argument(fmt::format(
+            "{}: --resume continues a run with the settings stored in its checkpoint; only --threads, --kernels, "
+            "--checkpoint-every, --no-diagnostics and --json may be given with it",
+            name));
+  if (o.optimizer != "sgd")
+    for (const char* name : {"--momentum", "--nesterov"})
+      if (given(name)) throw std::invalid_argument(fmt::format("{} applies to sgd, not {}", name, o.optimizer));
 }
 
 // The run folder is created only once training starts; a file in its way, or a folder this process
@@ -121,7 +126,7 @@ int run_train(const TrainOptions& o) {
   InputScaling scaling;
   std::string checkpoint;
   if (!o.resume.empty()) {
-    check_resume_flags(o);
+    check_given_options(o);
     checkpoint = o.resume + "/checkpoint.safetensors";
     const CheckpointInfo info = read_checkpoint_info(checkpoint);
     setup = setup_from_json(info.extra.count("run") ? info.extra.at("run") : "", checkpoint);
@@ -131,6 +136,7 @@ int run_train(const TrainOptions& o) {
     config = info.config;
     model = model_from_config_json(info.model_config_json, checkpoint).model;
   } else {
+    check_given_options(o);
     config = train_config(o);
     Optimizer(config.optimizer, {});  // validates the optimizer options before any work
     setup.data = o.data;
