@@ -64,12 +64,14 @@ TEST(FileIo, WriteIntoMissingFolderFails) {
   EXPECT_TRUE(throws_with([&] { write_file_atomic(path, std::string("x")); }, path + ":", "temporary"));
 }
 
-TEST(FileIo, FailedRenameRemovesTheTemporaryFile) {
+TEST(FileIo, DirectoryIsRefusedAndNothingIsLeft) {
   TempDir t;
-  const std::string target = t.file("occupied");
-  std::filesystem::create_directories(std::filesystem::path(target) / "child");  // rename cannot replace it
-  EXPECT_TRUE(throws_with([&] { write_file_atomic(target, std::string("data")); }, target + ":", "rename"));
-  EXPECT_EQ(entries(t.dir), 1u) << "the temporary file was not removed";
+  const std::string target = t.file("occupied"), link = t.file("link");
+  std::filesystem::create_directories(std::filesystem::path(target) / "child");
+  std::filesystem::create_directory_symlink("occupied", link);
+  EXPECT_TRUE(throws_with([&] { write_file_atomic(target, std::string("data")); }, target + ":", "directory"));
+  EXPECT_TRUE(throws_with([&] { write_file_atomic(link, std::string("data")); }, link + ":", "directory"));
+  EXPECT_EQ(entries(t.dir), 2u) << "a temporary file was left behind";
 }
 
 TEST(FileIo, EmptyPathIsAnError) {
@@ -113,6 +115,21 @@ TEST(FileIo, WriteIntoAFifoLeavesTheFifo) {
   EXPECT_EQ(std::string(got, n > 0 ? std::size_t(n) : 0), "through the pipe");
   EXPECT_TRUE(std::filesystem::is_fifo(fifo));
   EXPECT_EQ(entries(t.dir), 1u) << "a temporary file was left behind";
+  // With no reader a write would wait forever (as a shell's > does): it is an error instead.
+  EXPECT_TRUE(throws_with([&] { write_file_atomic(fifo, std::string("x")); }, fifo + ":", "reads"));
+  EXPECT_TRUE(std::filesystem::is_fifo(fifo));
+}
+
+// A file replaced through a link keeps its permissions (the new file is made, then renamed over it).
+TEST(FileIo, ReplacedFileKeepsItsPermissions) {
+  TempDir t;
+  const std::string target = t.file("secret.bin"), link = t.file("link.bin");
+  write_file_atomic(target, std::string("old"));
+  std::filesystem::permissions(target, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  std::filesystem::create_symlink("secret.bin", link);
+  write_file_atomic(link, std::string("new"));
+  EXPECT_EQ(std::filesystem::status(target).permissions(),
+            std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
 }
 
 // Temporary files of a process that no longer runs (killed between write and rename) are removed;

@@ -13,15 +13,19 @@ namespace actlab {
 std::vector<std::byte> read_file(const std::string& path, std::size_t max_bytes = std::size_t(1) << 33);
 
 // Writes `bytes` to a temporary file in the same folder, flushes it to disk and renames it over
-// `path`: a crash leaves the old file or the new one, never half of one. A symbolic link is followed
-// (the file it names is replaced, the link stays); a device or pipe that exists (/dev/null, a FIFO)
-// is written straight into, as nothing there can be replaced. Throws std::runtime_error.
+// `path`: a crash leaves the old file or the new one, never half of one, with the old one's
+// permissions. Symbolic links are followed as open() follows them (the file a link names is
+// replaced, the link stays). A device or pipe that exists (/dev/null, a FIFO) is written straight
+// into, and a descriptor's name (/dev/stdout, /dev/fd/N) appends to its file; a FIFO that no process
+// reads from is an error rather than a wait. Like a shell's >, a file this process may not open for
+// writing is refused. Throws std::runtime_error.
 void write_file_atomic(const std::string& path, std::span<const std::byte> bytes);
 void write_file_atomic(const std::string& path, const std::string& text);
 
 // Removes the temporary files that write_file_atomic left in `dir` when its process was killed
 // between creating one and renaming it (".NAME.tmp.PID.N" whose PID no longer runs). Returns how
-// many it removed; errors are ignored (a best-effort tidy-up).
+// many it removed; errors are ignored (a best-effort tidy-up). PIDs are this machine's and this
+// PID namespace's: a folder shared with another container or machine may hold live writers' files.
 std::size_t remove_stale_temporaries(const std::string& dir);
 
 }  // namespace actlab

@@ -7,9 +7,11 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <climits>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <utility>
 #include <stdexcept>
 
 #include <fcntl.h>
@@ -46,32 +48,62 @@ int write_all(int fd, const std::byte* data, std::size_t size) {
   return 0;
 }
 
-// The path a write lands on: a symbolic link is followed to the file it names, so that the link
-// stays a link (renaming over it would replace the link and leave its target as it was).
-std::filesystem::path follow_links(const std::string& path) {
+// Closes a descriptor that was written to: close() can report a write-back error. Returns 0 or
+// an errno value.
+int close_written(Fd& f) {
+  const int fd = std::exchange(f.fd, -1);
+  return ::close(fd) == 0 ? 0 : errno;
+}
+
+// Paths that name an open descriptor of this process (/dev/stdout, /dev/fd/N, /proc/self/fd/N): a
+// write goes into that descriptor's file, appended, as `actlab ... --output /dev/stdout >> log`
+// expects; replacing the file would cut it off from the descriptor.
+bool names_a_descriptor(const std::string& path) {
+  for (const char* prefix : {"/dev/stdout", "/dev/stderr", "/dev/fd/", "/proc/self/fd/"})
+    if (path.starts_with(prefix)) return true;
+  return false;
+}
+
+// A symbolic link that names no file yet, followed by hand, as Linux's protected_symlinks rule
+// would let open() follow it: only where the link is ours, or its folder is not a sticky
+// world-writable one (like /tmp), or the folder's owner owns the link too.
+std::filesystem::path follow_dangling_link(const std::string& path) {
   namespace fs = std::filesystem;
   fs::path at(path);
   for (int hops = 0; hops < 40; ++hops) {  // Linux's own limit on links in a row
+    struct stat link {}, dir {};
+    if (::lstat(at.c_str(), &link) != 0 || !S_ISLNK(link.st_mode)) return at;
+    const fs::path folder = at.has_parent_path() ? at.parent_path() : fs::path(".");
+    if (::stat(folder.c_str(), &dir) == 0 && (dir.st_mode & S_ISVTX) && (dir.st_mode & S_IWOTH) &&
+        link.st_uid != ::geteuid() && link.st_uid != dir.st_uid)
+      throw std::runtime_error(fmt::format("{}: will not follow a symbolic link that another user owns in a "
+                                           "shared folder",
+                                           path));
     std::error_code ec;
-    if (!fs::is_symlink(fs::symlink_status(at, ec))) return at;
     const fs::path next = fs::read_symlink(at, ec);
     if (ec) fail_errno(path, "cannot read symbolic link", ec.value());
-    at = next.is_absolute() ? next : at.parent_path() / next;
+    at = next.is_absolute() ? next : folder / next;
   }
   fail_errno(path, "cannot follow", ELOOP);
 }
 
-// Writes into a device, pipe or socket that already exists (/dev/null, /dev/stdout, a FIFO):
-// there is no file to replace, so no temporary file and no rename, which would put a regular file
+// The path of an open regular file, as the kernel resolved it (symbolic links followed, with the
+// kernel's own checks). Falls back to `path` where /proc is not mounted.
+std::filesystem::path resolved_path(int fd, const std::string& path) {
+  std::error_code ec;
+  const std::filesystem::path p = std::filesystem::read_symlink(fmt::format("/proc/self/fd/{}", fd), ec);
+  return ec || !p.is_absolute() ? std::filesystem::path(path) : p;
+}
+
+// Writes into something that exists and is not a file to replace: a device (/dev/null), a pipe, or
+// a descriptor's file (append). No temporary file and no rename, which would put a regular file
 // where the device was.
-void write_in_place(const std::string& path, const std::string& at, std::span<const std::byte> bytes) {
-  Fd f;
-  f.fd = ::open(at.c_str(), O_WRONLY | O_CLOEXEC);
-  if (f.fd < 0) fail_errno(path, "cannot open", errno);
+void write_in_place(const std::string& path, Fd& f, bool append, std::span<const std::byte> bytes) {
+  const int flags = ::fcntl(f.fd, F_GETFL);
+  if (flags < 0 || ::fcntl(f.fd, F_SETFL, (flags & ~O_NONBLOCK) | (append ? O_APPEND : 0)) != 0)
+    fail_errno(path, "cannot set up writing", errno);
   if (int err = write_all(f.fd, bytes.data(), bytes.size())) fail_errno(path, "write error", err);
-  const int fd = f.fd;
-  f.fd = -1;
-  if (::close(fd) != 0) fail_errno(path, "cannot close", errno);
+  if (int err = close_written(f)) fail_errno(path, "cannot close", err);
 }
 
 }  // namespace
@@ -132,38 +164,59 @@ void write_file_atomic(const std::string& path, std::span<const std::byte> bytes
   if (path.empty()) throw std::runtime_error("(empty path): no file name given");
   if (!std::filesystem::path(path).has_filename())
     throw std::runtime_error(fmt::format("{}: names a directory, not a file", path));
-  const std::filesystem::path target = follow_links(path);
-  struct stat st {};
-  if (::stat(target.c_str(), &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
-    return write_in_place(path, target.string(), bytes);
-  // The temp file lives in the target's folder so that rename() stays on one file system and is atomic.
-  // The counter keeps two threads of one process writing the same path apart.
+  // What is there, asked of the kernel: the path is opened without creating or truncating anything.
+  std::filesystem::path target;  // the regular file to replace, symbolic links followed
+  mode_t mode = 0666;            // a new file's (less the umask); an existing file keeps its own
+  bool keep_mode = false;
+  {
+    Fd existing;
+    existing.fd = ::open(path.c_str(), O_WRONLY | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
+    if (existing.fd >= 0) {
+      struct stat st {};
+      if (::fstat(existing.fd, &st) != 0) fail_errno(path, "cannot stat", errno);
+      if (!S_ISREG(st.st_mode) || names_a_descriptor(path))
+        return write_in_place(path, existing, S_ISREG(st.st_mode), bytes);
+      target = resolved_path(existing.fd, path);
+      mode = st.st_mode & 07777;
+      keep_mode = true;
+    } else if (errno == ENOENT) {
+      target = follow_dangling_link(path);  // or the path itself, when nothing is there
+    } else if (errno == ENXIO) {
+      throw std::runtime_error(fmt::format("{}: a FIFO that no process reads from", path));
+    } else if (errno == EISDIR) {
+      throw std::runtime_error(fmt::format("{}: names a directory, not a file", path));
+    } else {
+      fail_errno(path, "cannot open for writing", errno);  // as a shell's > would refuse it
+    }
+  }
+  // The temp file lives in the target's folder so that rename() stays on one file system and is
+  // atomic. Its name is new (O_EXCL, no links followed); the counter keeps two threads of one process
+  // writing the same path apart.
   static std::atomic<unsigned> counter{0};
-  const std::string tmp =
-      (target.parent_path() / fmt::format(".{}.tmp.{}.{}", target.filename().string(), ::getpid(),
-                                          counter.fetch_add(1)))
-          .string();
-
+  const std::filesystem::path folder = target.has_parent_path() ? target.parent_path() : std::filesystem::path(".");
+  std::string tmp;
   Fd f;
-  f.fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-  if (f.fd < 0) fail_errno(path, "cannot create temporary file", errno);
+  for (int attempt = 0; f.fd < 0; ++attempt) {
+    tmp = (folder / fmt::format(".{}.tmp.{}.{}", target.filename().string(), ::getpid(), counter.fetch_add(1)))
+              .string();
+    f.fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+    if (f.fd < 0 && (errno != EEXIST || attempt == 16)) fail_errno(path, "cannot create temporary file", errno);
+  }
   auto fail_and_remove = [&](const char* what, int err) {
     if (f.fd >= 0) ::close(f.fd);
     f.fd = -1;
     ::unlink(tmp.c_str());
     fail_errno(path, what, err);
   };
+  if (keep_mode && ::fchmod(f.fd, mode) != 0) fail_and_remove("cannot set permissions", errno);
   if (int err = write_all(f.fd, bytes.data(), bytes.size())) fail_and_remove("write error", err);
   if (::fsync(f.fd) != 0) fail_and_remove("cannot flush to disk", errno);
-  const int fd = f.fd;
-  f.fd = -1;
-  if (::close(fd) != 0) fail_and_remove("cannot close", errno);
+  if (int err = close_written(f)) fail_and_remove("cannot close", err);
   if (::rename(tmp.c_str(), target.c_str()) != 0) fail_and_remove("cannot rename temporary file", errno);
 
   // Flush the folder entry too, so that the rename itself survives a crash (best effort).
-  const std::string dir = target.has_parent_path() ? target.parent_path().string() : std::string(".");
   Fd d;
-  d.fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  d.fd = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (d.fd >= 0) ::fsync(d.fd);
 }
 
@@ -185,7 +238,8 @@ std::size_t remove_stale_temporaries(const std::string& dir) {
         tail.find_first_not_of("0123456789.") != std::string::npos || tail.find('.', dot + 1) != std::string::npos)
       continue;
     const long pid = std::strtol(tail.substr(0, dot).c_str(), nullptr, 10);
-    if (pid <= 0 || pid == long(::getpid()) || ::kill(pid_t(pid), 0) == 0 || errno != ESRCH) continue;
+    if (pid <= 0 || pid > INT_MAX || pid == long(::getpid()) || ::kill(pid_t(pid), 0) == 0 || errno != ESRCH)
+      continue;
     if (std::filesystem::remove(entry.path(), ec)) ++removed;
   }
   return removed;
