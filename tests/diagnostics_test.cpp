@@ -50,6 +50,27 @@ TEST(Diagnostics, LayerForcedDeadReportsAllUnitsDeadAndAHealthyOneNone) {
   EXPECT_NE(h.warnings[0].find("layer 3 (relu): 100% of units dead since epoch 1"), std::string::npos) << h.warnings[0];
 }
 
+// Weight gradients of exactly 0 are said in words (the ratio printed "infx smaller" before).
+TEST(Diagnostics, ZeroWeightGradientsAreNamed) {
+  const DataSplit data = load_data("blobs", 2);
+  const auto warnings_of = [&](const char* spec) {
+    Sequential model = parse_model_spec(spec, 2);
+    Rng rng(2);
+    initialize_parameters(model, rng);
+    std::fill(std::get<Linear>(model.layers()[0]).bias.begin(), std::get<Linear>(model.layers()[0]).bias.end(), -1e4f);
+    std::string all;
+    for (const std::string& w : one_epoch(model, data, 64).warnings) all += w + "\n";
+    EXPECT_EQ(all.find("inf"), std::string::npos) << all;
+    return all;
+  };
+  // The dead relu passes nothing back to layer 0; the sigmoid after layer 2's bias feeds the last.
+  EXPECT_NE(warnings_of("linear(16),relu,linear(8),sigmoid,linear(4)").find("first layer's weight gradients are 0"),
+            std::string::npos);
+  // The dead relu's zeros are the last layer's inputs: its weight gradients are 0 too.
+  EXPECT_NE(warnings_of("linear(16),relu,linear(4)").find("no gradient reaches the last layer's weights"),
+            std::string::npos);
+}
+
 TEST(Diagnostics, LeakyUnitsStuckBelowZeroAreNeverPositiveButNotDead) {
   const DataSplit data = load_data("blobs", 2);
   Sequential model = parse_model_spec("linear(16),leaky_relu,linear(4)", 2);

@@ -8,6 +8,9 @@
 //                  small slope); dead relu units are never positive too
 //   saturated      a unit (not dead) whose |f'(x)| < saturation_threshold for at least
 //                  saturation_share of its samples (sigmoid, tanh, hard* far from 0)
+// These go by f' as computed in float: a sigmoid unit whose inputs all stay above 16.6 (f' is 0 in
+// float there), a tanh one beyond |x| = 9, a hard* one outside (-3, 3) count as dead, not saturated;
+// and a relu unit inactive on 90% of its samples (but not all) counts as saturated.
 // Means and standard deviations of x and f(x), and gradient norms, are sampled every
 // sample_every-th step (one in ten by default) and at each epoch's first step, to keep the cost down.
 #pragma once

@@ -167,9 +167,14 @@ EpochHealth Diagnostics::end_epoch(int epoch, const Dataset& held_out) {
   std::fill(weight_grad_ss_.begin(), weight_grad_ss_.end(), 0.0);
   samples_ = rows_seen_ = 0;
   sample_backward_ = true;  // the next epoch's first step is sampled
-  if (h.linear.size() >= 2 && h.linear.back().weight_grad_rms > 0) {
+  if (h.linear.size() >= 2 && h.linear.back().weight_grad_rms == 0) {
+    // No ratio then (it stays 0); say what it means instead.
+    h.warnings.push_back("no gradient reaches the last layer's weights: its weight gradients are 0");
+  } else if (h.linear.size() >= 2) {
     h.grad_ratio_first_last = h.linear.front().weight_grad_rms / h.linear.back().weight_grad_rms;
-    if (h.grad_ratio_first_last < options_.vanishing_ratio)
+    if (h.grad_ratio_first_last == 0)
+      h.warnings.push_back("gradients vanish: the first layer's weight gradients are 0");
+    else if (h.grad_ratio_first_last < options_.vanishing_ratio)
       h.warnings.push_back(fmt::format("gradients vanish: the first layer's weight gradients are {:.0f}x smaller "
                                        "than the last layer's", 1 / h.grad_ratio_first_last));
     if (h.grad_ratio_first_last > options_.exploding_ratio)
