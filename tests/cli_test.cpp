@@ -246,6 +246,31 @@ TEST_F(Cli, EvalUsesTheTrainingRunsDataAndSeed) {
   ASSERT_EQ(other.code, 0) << other.output;
   EXPECT_NE(nlohmann::json::parse(other.output.substr(other.output.rfind('{'))).at("test_loss").get<double>(),
             trained.at("test_loss").get<double>());
+  // A folder without run.json (saved by an earlier version): --data is needed, the seed is 0.
+  std::filesystem::remove(model + "/run.json");
+  const CliRun bare = run("eval --model " + model + " --data moons:400 --threads 1 --json");
+  ASSERT_EQ(bare.code, 0) << bare.output;
+  EXPECT_EQ(nlohmann::json::parse(bare.output.substr(bare.output.rfind('{'))).at("seed"), 0);
+  // The data's path is stored absolute: eval finds it from another working directory.
+  FILE* csv = fopen(path("rows.csv").c_str(), "wb");
+  for (int i = 0; i < 40; ++i) fprintf(csv, "%d,%d,%d\n", i % 2, i, (i * 7) % 5);
+  fclose(csv);
+  const std::string model_csv = path("from_csv");
+  ASSERT_EQ(run("train --data csv:rows.csv --recipe relu --hidden 4 --epochs 1 --seed 3 --threads 1 "
+                "--no-diagnostics --out " + model_csv, "cd " + dir_.string() + " &&").code, 0);
+  const CliRun moved = run("eval --model " + model_csv + " --threads 1", "cd / &&");
+  EXPECT_EQ(moved.code, 0) << moved.output;
+  EXPECT_NE(moved.output.find("seed 3"), std::string::npos) << moved.output;
+}
+
+// /dev/stdout names the pipe or file the shell gave the program: the output goes into it (and a
+// pipe is not replaced by a file of that name, which writing through /proc/self/fd/1 would try).
+TEST_F(Cli, OutputToStdoutGoesIntoThePipe) {
+  write_npy(path("x.npy"), std::vector<float>{1, -2, 3}, std::vector<std::size_t>{3});
+  ASSERT_EQ(run("apply relu --input " + path("x.npy") + " --output " + path("y.npy")).code, 0);
+  const CliRun piped = run("apply relu --input " + path("x.npy") + " --output /dev/stdout | wc -c");
+  EXPECT_EQ(piped.code, 0) << piped.output;
+  EXPECT_EQ(std::stoul(piped.output), std::filesystem::file_size(path("y.npy"))) << piped.output;
 }
 
 TEST_F(Cli, TrainErrors) {

@@ -308,8 +308,12 @@ checkpoint k_conf_neg '"model_config": "{}", "train_config": "{\"epochs\": 2, \"
 checkpoint k_model_none '"train_config": "{}", "progress": "{}"';                                  R "no model_config record" k_model_none
 
 # Output paths.
+mkfifo fifo.npy
 run_case "output" "--out that is an existing file" train --data blobs:50 --epochs 1 --threads 1 --recipe relu --out a_file
 run_case "output" "--out inside an existing file" train --data blobs:50 --epochs 1 --threads 1 --recipe relu --out a_file/run
+mkdir -p unfinished; printf 'x' > unfinished/checkpoint.safetensors
+run_case "output" "a new run into a folder with an unfinished run's checkpoint" train --data blobs:50 --epochs 1 --threads 1 --out unfinished
+run_case "output" "a FIFO that no process reads from" apply relu --input good.npy --output fifo.npy
 run_case "output" "predict into a folder that does not exist" predict --model good_model --input good.npy --output no_such_dir/y.npy
 
 # plot-activations: the grid runs in float32.

@@ -43,6 +43,10 @@ struct DataSplit {
   std::string name;  // e.g. "fashion-mnist"
   Dataset train;
   Dataset test;
+  // What load_data was given (the source with absolute paths): load_data(source, seed) gives these
+  // rows again. Empty for splits made otherwise.
+  std::string source;
+  std::uint64_t seed = 0;
 };
 
 // Loads a data source:
@@ -55,6 +59,10 @@ struct DataSplit {
 //   spirals, moons, blobs  synthetic 2-D sets (spirals:N adds the number of points), seeded
 // Throws std::runtime_error naming the file and what is wrong.
 DataSplit load_data(std::string_view source, std::uint64_t seed);
+
+// The same source with its file or folder paths (csv:, npy:, mnist:) made absolute, so that it
+// names the same data from another working directory; others are returned as they are.
+std::string absolute_data_source(std::string_view source);
 
 // An IDX array (MNIST layout): uint8 data, 1 to 4 dimensions. Gzipped files are detected by magic.
 struct IdxArray {

@@ -18,6 +18,8 @@
 #include "actlab/model.hpp"
 #include "actlab/safetensors.hpp"
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -44,6 +46,17 @@ ModelFile model_from_config_json(std::string_view json_text, const std::string& 
 void save_model(const std::string& dir, const Sequential& model, const InputScaling& scaling);
 // Reads both files and checks every tensor's name, dtype and shape against the config.
 ModelFile load_model(const std::string& dir);
+
+// DIR/run.json, written beside a model by training: the data source it was trained on (paths made
+// absolute) and the seed that split that data into train and test rows (and made the synthetic
+// sets), so that evaluation can score the model on the same test rows.
+struct RunRecord {
+  std::string data;
+  std::uint64_t data_seed = 0;
+};
+void write_run_record(const std::string& dir, const RunRecord& record);
+// std::nullopt where DIR has no run.json; throws std::runtime_error "DIR/run.json: ..." if unreadable.
+std::optional<RunRecord> read_run_record(const std::string& dir);
 
 // The model's stored tensors by state_dict name, each prefixed with `prefix`: weights, biases, PReLU
 // slopes, BatchNorm running statistics (F32) and num_batches_tracked (I64 scalar).

@@ -5,12 +5,14 @@
 
 #include <CLI/CLI.hpp>
 #include <charconv>
+#include <csignal>
 #include <cstdint>
 #include <cstdlib>
 #include <cstdio>
 #include <exception>
 #include <functional>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 namespace {
 
@@ -74,8 +76,8 @@ void add_train(CLI::App& app, TrainOptions& o, Command& command) {
   cmd->add_option("--kernels", o.kernels, "vector (default) | reference: the scalar specification kernels")
       ->check(not_empty);
   cmd->callback([c = &command, opts = &o, cmd] {
-    for (const CLI::Option* option : cmd->get_options())
-      if (option->count() > 0) opts->given.push_back(option->get_name());
+    for (const CLI::Option* option : cmd->get_options())  // by all their names: --bn/--no-bn
+      if (option->count() > 0) opts->given.push_back("--" + fmt::format("{}", fmt::join(option->get_lnames(), "/--")));
     *c = [opts] { return run_train(*opts); };
   });
 }
@@ -228,6 +230,9 @@ std::string kernels_of(const TrainOptions& t, const EvalOptions& e, const Predic
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A reader that goes away (actlab ... --output /dev/stdout | head) makes writes fail with EPIPE,
+  // reported as one error line, instead of killing the process without a word.
+  std::signal(SIGPIPE, SIG_IGN);
   CLI::App app{"actlab: activation functions and batch normalization, trained and measured"};
   app.set_version_flag("--version", std::string("actlab ") + actlab::version());
   app.require_subcommand(1);

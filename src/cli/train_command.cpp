@@ -82,22 +82,20 @@ RunSetup setup_from_json(const std::string& text, const std::string& source) {
   }
 }
 
-// Options given on the command line that do not apply: the run's settings come from its checkpoint
-// with --resume (an option given at its default value is refused too), and adam and adamw have no
-// momentum.
-void check_given_options(const TrainOptions& o) {
-  const auto given = [&](const char* name) { return std::find(o.given.begin(), o.given.end(), name) != o.given.end(); };
-  if (!o.resume.empty())
-    for (const std::string& name : o.given)
-      if (name != "--resume" && name != "--threads" && name != "--kernels" && name != "--checkpoint-every" &&
-          name != "--json" && name != "--no-diagnostics")
-        throw std::invalid_argument(fmt::format(
-            "{}: --resume continues a run with the settings stored in its checkpoint; only --threads, --kernels, "
-            "--checkpoint-every, --no-diagnostics and --json may be given with it",
-            name));
-  if (o.optimizer != "sgd")
-    for (const char* name : {"--momentum", "--nesterov"})
-      if (given(name)) throw std::invalid_argument(fmt::format("{} applies to sgd, not {}", name, o.optimizer));
+bool given(const TrainOptions& o, const char* name) {
+  return std::find(o.given.begin(), o.given.end(), name) != o.given.end();
+}
+
+// With --resume the run's settings come from its checkpoint: any other setting on the command line
+// is refused, also one given at its default value.
+void check_resume_options(const TrainOptions& o) {
+  for (const std::string& name : o.given)
+    if (name != "--resume" && name != "--threads" && name != "--kernels" && name != "--checkpoint-every" &&
+        name != "--json" && name != "--diagnostics/--no-diagnostics" && name != "--no-diagnostics")
+      throw std::invalid_argument(fmt::format(
+          "{}: --resume continues a run with the settings stored in its checkpoint; only --threads, --kernels, "
+          "--checkpoint-every, --no-diagnostics and --json may be given with it",
+          name));
 }
 
 // The run folder is created only once training starts; a file in its way, or a folder this process
@@ -126,7 +124,8 @@ int run_train(const TrainOptions& o) {
   InputScaling scaling;
   std::string checkpoint;
   if (!o.resume.empty()) {
-    check_given_options(o);
+    check_resume_options(o);
+    check_out_dir(o.resume);  // writable, before any work
     checkpoint = o.resume + "/checkpoint.safetensors";
     const CheckpointInfo info = read_checkpoint_info(checkpoint);
     setup = setup_from_json(info.extra.count("run") ? info.extra.at("run") : "", checkpoint);
@@ -136,10 +135,12 @@ int run_train(const TrainOptions& o) {
     config = info.config;
     model = model_from_config_json(info.model_config_json, checkpoint).model;
   } else {
-    check_given_options(o);
     config = train_config(o);
     Optimizer(config.optimizer, {});  // validates the optimizer options before any work
-    setup.data = o.data;
+    for (const char* name : {"--momentum", "--nesterov"})  // adam and adamw have none
+      if (config.optimizer.kind != "sgd" && given(o, name))
+        throw std::invalid_argument(fmt::format("{} applies to sgd, not {}", name, config.optimizer.kind));
+    setup.data = absolute_data_source(o.data);  // the same data when resumed from another folder
     setup.name = o.model_spec.empty() ? o.recipe : "custom";
     setup.out_dir = o.out.empty() ? fmt::format("runs/{}-seed{}", setup.name, o.seed) : o.out;
     check_out_dir(setup.out_dir);
@@ -252,9 +253,7 @@ int run_train(const TrainOptions& o) {
   const std::vector<EpochStats>& history = trainer.history();
   save_model(setup.out_dir, model, scaling);
   write_file_atomic(setup.out_dir + "/history.json", history_json(history));
-  // What actlab eval needs to score the model on the same test rows: the data and the seed.
-  write_file_atomic(setup.out_dir + "/run.json",
-                    nlohmann::ordered_json{{"data", setup.data}, {"seed", config.seed}}.dump(2) + "\n");
+  write_run_record(setup.out_dir, {setup.data, config.seed});  // for actlab eval: the same test rows
   std::filesystem::remove(checkpoint);  // the finished model supersedes it
   double seconds = 0.0;
   for (const EpochStats& s : history) seconds += s.seconds;

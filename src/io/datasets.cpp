@@ -229,7 +229,22 @@ constexpr std::uint64_t kSplitSalt = 0x53504C4954ull;  // "SPLIT"
 
 }  // namespace
 
-DataSplit load_data(std::string_view source, std::uint64_t seed) {
+std::string absolute_data_source(std::string_view source) {
+  const std::size_t colon = source.find(':');
+  const std::string_view kind = source.substr(0, colon);
+  if (colon == std::string_view::npos || colon + 1 == source.size() || (kind != "csv" && kind != "npy" && kind != "mnist"))
+    return std::string(source);
+  const auto absolute = [](std::string_view p) { return std::filesystem::absolute(std::string(p)).string(); };
+  const std::string_view arg = source.substr(colon + 1);
+  const std::size_t comma = arg.find(',');
+  if (kind == "npy" && comma != std::string_view::npos)
+    return fmt::format("npy:{},{}", absolute(arg.substr(0, comma)), absolute(arg.substr(comma + 1)));
+  return fmt::format("{}:{}", kind, absolute(arg));
+}
+
+namespace {
+
+DataSplit load_split(std::string_view source, std::uint64_t seed) {
   const std::size_t colon = source.find(':');
   const std::string_view kind = source.substr(0, colon);
   const bool has_arg = colon != std::string_view::npos;
@@ -260,6 +275,15 @@ DataSplit load_data(std::string_view source, std::uint64_t seed) {
       "unknown data source '{}' (expected fashion-mnist, mnist:DIR, csv:FILE, npy:X.npy,Y.npy, spirals[:N], "
       "moons[:N] or blobs[:N])",
       source));
+}
+
+}  // namespace
+
+DataSplit load_data(std::string_view source, std::uint64_t seed) {
+  DataSplit split = load_split(source, seed);
+  split.source = absolute_data_source(source);
+  split.seed = seed;
+  return split;
 }
 
 }  // namespace actlab

@@ -198,6 +198,28 @@ void save_model(const std::string& dir, const Sequential& model, const InputScal
   write_file_atomic(dir + "/config.json", model_config_json(model, scaling));
 }
 
+void write_run_record(const std::string& dir, const RunRecord& record) {
+  write_file_atomic(dir + "/run.json",
+                    nlohmann::ordered_json{{"data", absolute_data_source(record.data)}, {"data_seed", record.data_seed}}
+                            .dump(2) +
+                        "\n");
+}
+
+std::optional<RunRecord> read_run_record(const std::string& dir) {
+  const std::string path = dir + "/run.json";
+  if (!std::filesystem::exists(path)) return std::nullopt;
+  const std::vector<std::byte> bytes = read_file(path, 1u << 20);
+  try {
+    const auto j = nlohmann::json::parse(reinterpret_cast<const char*>(bytes.data()),
+                                         reinterpret_cast<const char*>(bytes.data()) + bytes.size());
+    const auto& seed = j.at("data_seed");
+    if (!seed.is_number_unsigned()) throw std::out_of_range("data_seed is not a whole number >= 0");
+    return RunRecord{j.at("data").get<std::string>(), seed.get<std::uint64_t>()};
+  } catch (const std::exception& e) {
+    throw std::runtime_error(fmt::format("{}: unreadable run record ({})", path, e.what()));
+  }
+}
+
 ModelFile load_model(const std::string& dir) {
   const std::string config_path = dir + "/config.json";
   const std::vector<std::byte> bytes = read_file(config_path, 16u << 20);

@@ -160,7 +160,7 @@ void Trainer::restore(const std::string& path) {
   }
   // Epochs count from 1 and each finished one has its history entry; epoch = epochs + 1 is a run
   // that has finished (nothing left to train).
-  if (s.epoch < 1 || s.epoch > s.config.epochs + 1 || s.batch_in_epoch > s.batches ||
+  if (s.epoch < 1 || s.epoch - 1 > s.config.epochs || s.batch_in_epoch > s.batches ||
       s.history.size() != std::size_t(s.epoch - 1))
     fail("progress record out of range");
   // Mid-epoch: draw the epoch's order again from its starting state; at an epoch boundary run()

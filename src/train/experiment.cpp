@@ -86,7 +86,10 @@ RunSummary train_run(const std::string& spec, const DataSplit& data, const Train
   }
 
   std::filesystem::create_directories(dir);
-  if (r.diverged.empty()) save_model(dir, model, data.train.scaling);
+  if (r.diverged.empty()) {
+    save_model(dir, model, data.train.scaling);
+    if (!data.source.empty()) write_run_record(dir, {data.source, data.seed});  // for actlab eval
+  }
   write_file_atomic(dir + "/history.json", history_json(trainer.history()));
   write_file_atomic(dir + "/diagnostics.jsonl", health_text);
 
@@ -213,8 +216,9 @@ std::string write_results(const std::string& out_dir, const std::string& data_na
   write_file_atomic(out_dir + "/results.json", text);
   const std::string header = fmt::format(
       "# {} on {}\n\n{} epochs, seeds {}, hidden {}, BatchNorm {}, batch {}, {} lr {}. Accuracy is on the "
-      "test set after the last epoch; dead and saturated are shares of all hidden units in the last epoch; "
-      "cost is the measured forward + backward time of the activation per element.\n\n",
+      "test set after the last epoch; dead and saturated are shares of the units of every activation layer in "
+      "the last epoch (the seed recipe's output ELU included); cost is the measured forward + backward time of "
+      "the activation per element.\n\n",
       title, data_name, config.epochs, fmt::join(seeds, ","), fmt::join(hidden, ","), batchnorm ? "on" : "off",
       config.batch, config.optimizer.kind, config.optimizer.lr);
   write_file_atomic(out_dir + "/results.md", header + table);

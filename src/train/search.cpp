@@ -65,8 +65,10 @@ std::string run_search(const SearchOptions& o) {
   std::iota(order.begin(), order.end(), std::size_t(0));
   for (std::size_t i = order.size() - 1; i > 0; --i) std::swap(order[i], order[rng.below(i + 1)]);
   const std::size_t cut = data.train.rows - data.train.rows / 10;
+  // Its source is the data's: a candidate's run.json sends actlab eval to the real test rows, which
+  // no candidate has seen either.
   DataSplit ranking{data.name + " (validation split)", rows_of(data.train, order, 0, cut),
-                    rows_of(data.train, order, cut, data.train.rows)};
+                    rows_of(data.train, order, cut, data.train.rows), data.source, data.seed};
 
   // Distinct random candidates.
   std::vector<Candidate> field;
