@@ -254,8 +254,9 @@ TEST(ActivationVector, HardPiecesAreCorrectlyRoundedNearTheirZeros) {
     return x;
   };
   const auto half_ulp_off = [](float actual, double exact) {
-    const float e = float(exact);
-    const double ulp = std::nextafter(std::fabs(e), INFINITY) - std::fabs(e);
+    const float e = std::fabs(float(exact));
+    // The smaller of the spacings on either side of e (they differ at a power of two).
+    const double ulp = std::min(double(std::nextafter(e, INFINITY)) - e, double(e) - std::nextafter(e, 0.0f));
     return std::fabs(double(actual) - exact) > 0.5 * ulp * (1 + 1e-9);
   };
   const std::vector<float> xs = near(-3.0f, -2.9f), xw = near(-1.6f, -1.4f);

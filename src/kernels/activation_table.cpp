@@ -183,7 +183,7 @@ std::vector<ActivationInfo> build_table() {
 
   table.push_back(make_entry(
       {.name = "hardswish", .formula = "0 if x <= -3, x if x >= 3, else x * (x + 3) / 6",
-       .derivative = "0 if x < -3, x/3 + 1/2 if -3 <= x <= 3, else 1", .kinks = {-3.0, 3.0},
+       .derivative = "0 if x < -3, (2x + 3)/6 if -3 <= x <= 3, else 1", .kinks = {-3.0, 3.0},
        .gain = nullptr, .gain_source = moment_gain},
       [](auto x, const ActivationParams&) {
         using T = decltype(x);
