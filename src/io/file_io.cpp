@@ -88,11 +88,16 @@ std::filesystem::path follow_dangling_link(const std::string& path) {
 }
 
 // The path of an open regular file, as the kernel resolved it (symbolic links followed, with the
-// kernel's own checks). Falls back to `path` where /proc is not mounted.
-std::filesystem::path resolved_path(int fd, const std::string& path) {
+// kernel's own checks). Falls back to `path` where /proc is not mounted, or where the name found no
+// longer leads to that file (it was renamed or removed meanwhile).
+std::filesystem::path resolved_path(int fd, const struct stat& opened, const std::string& path) {
   std::error_code ec;
   const std::filesystem::path p = std::filesystem::read_symlink(fmt::format("/proc/self/fd/{}", fd), ec);
-  return ec || !p.is_absolute() ? std::filesystem::path(path) : p;
+  struct stat st {};
+  if (ec || !p.is_absolute() || ::stat(p.c_str(), &st) != 0 || st.st_dev != opened.st_dev ||
+      st.st_ino != opened.st_ino)
+    return path;
+  return p;
 }
 
 // Writes into something that exists and is not a file to replace: a device (/dev/null), a pipe, or
@@ -176,7 +181,7 @@ void write_file_atomic(const std::string& path, std::span<const std::byte> bytes
       if (::fstat(existing.fd, &st) != 0) fail_errno(path, "cannot stat", errno);
       if (!S_ISREG(st.st_mode) || names_a_descriptor(path))
         return write_in_place(path, existing, S_ISREG(st.st_mode), bytes);
-      target = resolved_path(existing.fd, path);
+      target = resolved_path(existing.fd, st, path);
       mode = st.st_mode & 07777;
       keep_mode = true;
     } else if (errno == ENOENT) {
