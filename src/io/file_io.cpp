@@ -7,10 +7,9 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
-#include <climits>
-#include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <regex>
 #include <utility>
 #include <stdexcept>
 
@@ -230,21 +229,15 @@ void write_file_atomic(const std::string& path, const std::string& text) {
 }
 
 std::size_t remove_stale_temporaries(const std::string& dir) {
+  static const std::regex temporary(R"(\..+\.tmp\.([0-9]{1,9})\.[0-9]+)");  // as write_file_atomic names them
   std::size_t removed = 0;
   std::error_code ec;
   for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
     const std::string name = entry.path().filename().string();
-    // ".NAME.tmp.PID.N", as write_file_atomic names them.
-    const std::size_t tmp = name.rfind(".tmp.");
-    if (name.empty() || name[0] != '.' || tmp == std::string::npos || tmp == 0) continue;
-    const std::string tail = name.substr(tmp + 5);
-    const std::size_t dot = tail.find('.');
-    if (dot == std::string::npos || dot == 0 || dot + 1 == tail.size() ||
-        tail.find_first_not_of("0123456789.") != std::string::npos || tail.find('.', dot + 1) != std::string::npos)
-      continue;
-    const long pid = std::strtol(tail.substr(0, dot).c_str(), nullptr, 10);
-    if (pid <= 0 || pid > INT_MAX || pid == long(::getpid()) || ::kill(pid_t(pid), 0) == 0 || errno != ESRCH)
-      continue;
+    std::smatch m;
+    if (!std::regex_match(name, m, temporary)) continue;
+    const long pid = std::stol(m[1].str());
+    if (pid <= 0 || pid == long(::getpid()) || ::kill(pid_t(pid), 0) == 0 || errno != ESRCH) continue;
     if (std::filesystem::remove(entry.path(), ec)) ++removed;
   }
   return removed;
