@@ -14,6 +14,11 @@ namespace actlab {
 class Sequential {
  public:
   Sequential() = default;
+  // A moved-from model is left empty, as a default-constructed one (no layers, 0 features).
+  Sequential(Sequential&& other) noexcept;
+  Sequential& operator=(Sequential&& other) noexcept;
+  Sequential(const Sequential&) = default;
+  Sequential& operator=(const Sequential&) = default;
   // Checks that the widths chain: each Linear's in_features, BatchNorm1d's num_features and PReLU's
   // num_parameters (1 or the width) agree with the width flowing into it. Throws std::invalid_argument.
   Sequential(std::size_t in_features, std::vector<Layer> layers);
@@ -32,6 +37,7 @@ class Sequential {
 
   // Backpropagates dout [rows, out_features] through the last forward (which must have been in
   // training mode) and assigns every parameter gradient. The input gradient is not computed.
+  // Throws std::invalid_argument when the last forward failed or there was none.
   void backward(std::span<const float> dout);
 
   // Every trainable tensor, named as in PyTorch's state_dict ("0.weight", "1.bias", ...).
@@ -57,6 +63,7 @@ class Sequential {
   AlignedFloats grad_in_, grad_out_;
   std::span<const float> input_;
   std::size_t rows_ = 0;
+  bool forward_done_ = false;  // the last forward ran to its end: backward may use its buffers
   BackwardObserver observer_;
 };
 

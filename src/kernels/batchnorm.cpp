@@ -58,7 +58,10 @@ void batchnorm_forward_eval(std::span<float> y, std::span<const float> x, std::s
 void batchnorm_backward(std::span<float> dx, std::span<float> dgamma, std::span<float> dbeta,
                         std::span<const float> dy, std::span<const float> x, std::span<const float> gamma,
                         std::span<const float> mean, std::span<const float> invstd, BatchNormShape s) {
-  check_common(s, x.size(), gamma.size(), dbeta.size());
+  if (s.features == 0) throw std::invalid_argument("batchnorm: zero features");
+  check(x.size(), s.rows * s.features, "x");
+  check(gamma.size(), s.features, "gamma");
+  check(dbeta.size(), s.features, "dbeta");
   if (!dx.empty()) check(dx.size(), s.rows * s.features, "dx");
   check(dy.size(), s.rows * s.features, "dy");
   check(dgamma.size(), s.features, "dgamma");

@@ -6,8 +6,18 @@
 #include <stdexcept>
 
 namespace actlab {
+namespace {
+
+// The sizes a layer's forward and backward must agree on: y (dx) as large as x (dy), and a backward
+// no larger than the last training forward whose slopes or mask it uses.
+void check_same_size(const char* layer, const char* a, std::size_t na, const char* b, std::size_t nb) {
+  if (na != nb) throw std::invalid_argument(fmt::format("{}: {} has {} values but {} has {}", layer, a, na, b, nb));
+}
+
+}  // namespace
 
 ActivationLayer::ActivationLayer(Activation a) : act(a) {
+  if (!act.info) throw std::invalid_argument("activation layer: no activation (use parse_activation)");
   if (act.info->learnable)
     throw std::invalid_argument(fmt::format("'{}' has a learned parameter: use the PReLU layer", act.name()));
 }
@@ -21,6 +31,7 @@ void ActivationLayer::forward(std::span<float> y, std::span<const float> x, std:
   // rrelu in training: slope ~ U(lower, upper) for each non-positive element, 1 elsewhere (PyTorch's
   // noise tensor), kept for backward.
   const auto lower = float(act.params[0]), upper = float(act.params[1]);
+  check_same_size(act.info->name, "y", y.size(), "x", x.size());
   slopes.resize(x.size());
   for (std::size_t i = 0; i < x.size(); ++i) {
     slopes[i] = x[i] >= 0.0f ? 1.0f : rng.uniform(lower, upper);
@@ -35,6 +46,8 @@ void ActivationLayer::backward(std::span<float> dx, std::span<const float> dy, s
     activation_backward(act, dx, dy, x, y);
     return;
   }
+  check_same_size(act.info->name, "dx", dx.size(), "dy", dy.size());
+  check_same_size(act.info->name, "dy", dy.size(), "the last training forward", slopes.size());
   for (std::size_t i = 0; i < dy.size(); ++i) dx[i] = dy[i] * slopes[i];
 }
 
@@ -69,6 +82,7 @@ Dropout::Dropout(float p_) : p(p_) {
 }
 
 void Dropout::forward(std::span<float> y, std::span<const float> x, std::size_t, Mode mode, Rng& rng) {
+  check_same_size("dropout", "y", y.size(), "x", x.size());
   last_mode_ = mode;
   if (mode == Mode::eval || p == 0.0f) {
     if (y.data() != x.data()) std::copy(x.begin(), x.end(), y.begin());
@@ -85,10 +99,12 @@ void Dropout::forward(std::span<float> y, std::span<const float> x, std::size_t,
 void Dropout::backward(std::span<float> dx, std::span<const float> dy, std::span<const float>,
                        std::span<const float>, std::size_t) {
   if (dx.empty()) return;
+  check_same_size("dropout", "dx", dx.size(), "dy", dy.size());
   if (last_mode_ == Mode::eval || p == 0.0f) {
     std::copy(dy.begin(), dy.end(), dx.begin());
     return;
   }
+  check_same_size("dropout", "dy", dy.size(), "the last training forward", mask.size());
   for (std::size_t i = 0; i < dy.size(); ++i) dx[i] = dy[i] * mask[i];
 }
 

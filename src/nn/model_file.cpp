@@ -63,11 +63,22 @@ std::string shape_text(const std::vector<std::size_t>& shape) {
 
 std::string model_config_json(const Sequential& model, const InputScaling& scaling) {
   ordered_json layers = ordered_json::array();
-  for (const Layer& layer : model.layers()) {
+  for (std::size_t i = 0; i < model.layers().size(); ++i) {
+    const Layer& layer = model.layers()[i];
     ordered_json l;
     l["type"] = layer_type(layer);
-    for (const LayerArg& a : layer_args(layer))
-      l[a.key] = a.is_word ? ordered_json(a.value) : ordered_json::parse(a.value);
+    for (const LayerArg& a : layer_args(layer)) {
+      if (a.is_word) {
+        l[a.key] = a.value;
+        continue;
+      }
+      // JSON has no NaN or infinity: such an argument cannot be saved (nor loaded).
+      const ordered_json number = ordered_json::parse(a.value, nullptr, /*allow_exceptions=*/false);
+      if (number.is_discarded())
+        throw std::invalid_argument(fmt::format("layer {} ({}): {}={} cannot be saved", i, layer_type(layer), a.key,
+                                                a.value));
+      l[a.key] = number;
+    }
     layers.push_back(l);
   }
   ordered_json config;
@@ -170,6 +181,9 @@ void set_model_tensors(Sequential& model, TensorMap& tensors, const std::string&
                        shape_text(t.shape)));
     if (t.value) {
       if (got.dtype != "F32") fail(fmt::format("tensor '{}' is {}, expected F32", it->first, printable(got.dtype)));
+      if (got.f32.size() != t.value->size())
+        fail(fmt::format("tensor '{}' holds {} values, its shape {} needs {}", it->first, got.f32.size(),
+                         shape_text(got.shape), t.value->size()));
       for (float v : got.f32)
         if (!std::isfinite(v)) fail(fmt::format("tensor '{}' holds a non-finite value", it->first));
       // A negative running variance would make every evaluation output NaN, with no error.
@@ -191,11 +205,19 @@ void set_model_tensors(Sequential& model, TensorMap& tensors, const std::string&
 }
 
 void save_model(const std::string& dir, const Sequential& model, const InputScaling& scaling) {
+  // What load_model would refuse is refused here, before anything is written: the config read back
+  // (which checks every layer's arguments) and every stored value finite.
+  const std::string config = model_config_json(model, scaling);
+  model_from_config_json(config, dir + "/config.json");
+  const TensorMap tensors = model_tensors(model);
+  for (const auto& [name, t] : tensors)
+    if (std::any_of(t.f32.begin(), t.f32.end(), [](float v) { return !std::isfinite(v); }))
+      throw std::invalid_argument(fmt::format("{}: tensor '{}' holds a non-finite value; not saved", dir, name));
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) throw std::runtime_error(fmt::format("{}: cannot create the folder ({})", dir, ec.message()));
-  write_safetensors(dir + "/model.safetensors", model_tensors(model), {{"format", "pt"}});
-  write_file_atomic(dir + "/config.json", model_config_json(model, scaling));
+  write_safetensors(dir + "/model.safetensors", tensors, {{"format", "pt"}});
+  write_file_atomic(dir + "/config.json", config);
 }
 
 void write_run_record(const std::string& dir, const RunRecord& record) {

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <stdexcept>
+#include <utility>
 
 namespace actlab {
 namespace {
@@ -36,10 +37,29 @@ Sequential::Sequential(std::size_t in_features, std::vector<Layer> layers) : lay
   outputs_.resize(layers_.size());
 }
 
+Sequential::Sequential(Sequential&& other) noexcept { *this = std::move(other); }
+
+Sequential& Sequential::operator=(Sequential&& other) noexcept {
+  layers_ = std::move(other.layers_);
+  widths_ = std::exchange(other.widths_, {0});
+  outputs_ = std::move(other.outputs_);
+  grad_in_ = std::move(other.grad_in_);
+  grad_out_ = std::move(other.grad_out_);
+  input_ = std::exchange(other.input_, {});
+  rows_ = std::exchange(other.rows_, 0);
+  forward_done_ = std::exchange(other.forward_done_, false);
+  observer_ = std::move(other.observer_);
+  other.layers_.clear();
+  other.outputs_.clear();
+  return *this;
+}
+
 std::span<const float> Sequential::forward(std::span<const float> x, std::size_t rows, Mode mode, Rng& rng) {
+  if (layers_.empty()) throw std::invalid_argument("model: no layers");
   if (x.size() != rows * in_features())
     throw std::invalid_argument(fmt::format("model: input has {} values, expected {} rows x {} features",
                                             x.size(), rows, in_features()));
+  forward_done_ = false;  // until every layer has run: a layer that throws leaves no usable state
   input_ = x;
   rows_ = rows;
   std::span<const float> in = x;
@@ -50,10 +70,12 @@ std::span<const float> Sequential::forward(std::span<const float> x, std::size_t
     std::visit([&](auto& l) { l.forward(y, in, rows, mode, rng); }, layers_[i]);
     in = y;
   }
+  forward_done_ = true;
   return in;
 }
 
 void Sequential::backward(std::span<const float> dout) {
+  if (!forward_done_) throw std::invalid_argument("model: backward needs a forward that ran to its end first");
   const std::size_t rows = rows_;
   if (dout.size() != rows * out_features())
     throw std::invalid_argument(fmt::format("model: output gradient has {} values, expected {}", dout.size(),

@@ -37,6 +37,9 @@ Optimizer::Optimizer(const OptimizerConfig& config, std::vector<ParamRef> params
     throw std::invalid_argument("adam: betas must be in [0, 1) and eps > 0");
   for (std::size_t k = 0; k < params_.size(); ++k) {
     const std::size_t n = params_[k].value.size();
+    if (params_[k].grad.size() != n)
+      throw std::invalid_argument(fmt::format("parameter '{}' has {} values but {} gradients", params_[k].name, n,
+                                              params_[k].grad.size()));
     first_.emplace_back(n, 0.0f);
     second_.emplace_back(c.kind == "sgd" ? 0 : n, 0.0f);
     total_values_ += n;

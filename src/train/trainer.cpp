@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <algorithm>
 #include <fmt/format.h>
 #include <numbers>
 #include <numeric>
@@ -22,6 +23,16 @@ void check_fit(const Sequential& model, const Dataset& data, const char* which) 
   if (std::size_t(data.num_classes) > model.out_features())
     throw std::invalid_argument(fmt::format("{} data has {} classes but the model outputs {}", which,
                                             data.num_classes, model.out_features()));
+  if (data.labels.size() != data.rows)
+    throw std::invalid_argument(fmt::format("{} data has {} labels for {} rows", which, data.labels.size(), data.rows));
+  // Every loss indexes its targets by label (mse and bce through a one-hot row): a label past the
+  // model's outputs would be written or read out of bounds.
+  const auto bad = std::find_if(data.labels.begin(), data.labels.end(), [&](std::int32_t l) {
+    return l < 0 || std::size_t(l) >= model.out_features();
+  });
+  if (bad != data.labels.end())
+    throw std::invalid_argument(fmt::format("{} data: row {} has label {}, outside the model's {} outputs", which,
+                                            bad - data.labels.begin(), *bad, model.out_features()));
 }
 
 void check_config(const TrainConfig& config) {
@@ -40,6 +51,7 @@ bool all_finite(std::span<const float> values) {
 }  // namespace
 
 EvalResult evaluate(Sequential& model, const Dataset& data, const std::string& loss, std::size_t batch) {
+  if (batch == 0) throw std::invalid_argument("evaluate: batch=0 must be at least 1");
   check_fit(model, data, "evaluation");
   LossFunction loss_fn(loss, model.out_features());
   std::vector<std::size_t> idx(std::min(batch, data.rows));

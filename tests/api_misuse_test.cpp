@@ -1,0 +1,152 @@
+// The library API under misuse a C++ user can plausibly make: each case must end in a clear
+// exception, not a crash, a hang, an out-of-bounds access or a silently wrong result.
+#include "actlab/init.hpp"
+#include "actlab/model_io.hpp"
+#include "actlab/optimizer.hpp"
+#include "actlab/trainer.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace actlab {
+namespace {
+
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+bool says(const std::string& error, const std::string& word) { return error.find(word) != std::string::npos; }
+
+Sequential small_model(const char* spec, std::size_t in = 2) {
+  Sequential model = parse_model_spec(spec, in);
+  Rng rng(1);
+  initialize_parameters(model, rng);
+  return model;
+}
+
+// evaluate with a batch of 0 looped forever.
+TEST(ApiMisuse, EvaluateWithBatchZeroThrows) {
+  const DataSplit data = load_data("blobs:50", 1);
+  Sequential model = small_model("linear(4)");
+  EXPECT_TRUE(says(error_of([&] { evaluate(model, data.test, "cross_entropy", 0); }), "batch=0"));
+}
+
+// mse and bce index a one-hot row by label: a label past the outputs was written out of bounds.
+TEST(ApiMisuse, LabelsOutsideTheOutputsAreRefusedForEveryLoss) {
+  DataSplit data = load_data("blobs:50", 1);
+  data.train.labels[3] = 400000000;
+  data.test.labels[0] = -1;
+  for (const char* loss : {"cross_entropy", "mse", "bce"}) {
+    Sequential model = small_model("linear(4)");
+    TrainConfig config;
+    config.loss = loss;
+    config.epochs = 1;
+    EXPECT_TRUE(says(error_of([&] { Trainer(model, data, config); }), "row 3 has label 400000000")) << loss;
+    EXPECT_TRUE(says(error_of([&] { evaluate(model, data.test, loss); }), "row 0 has label -1")) << loss;
+  }
+  data.test.labels.pop_back();
+  Sequential model = small_model("linear(4)");
+  EXPECT_TRUE(says(error_of([&] { evaluate(model, data.test); }), "labels for"));
+}
+
+TEST(ApiMisuse, OptimizerRefusesGradientsOfAnotherSize) {
+  std::vector<float> value(4096), grad(4);
+  EXPECT_TRUE(says(error_of([&] { Optimizer(OptimizerConfig{}, {{"w", value, grad, true}}); }), "4 gradients"));
+}
+
+// A hand-built tensor whose data does not fill its shape was copied past the weights.
+TEST(ApiMisuse, TensorDataMustFillItsShape) {
+  Sequential model = small_model("linear(3)", 4);
+  TensorMap tensors = model_tensors(model);
+  tensors["0.weight"].f32.resize(1 << 20, 0.5f);
+  EXPECT_TRUE(says(error_of([&] { set_model_tensors(model, tensors, "hand-built"); }), "needs 12"));
+  tensors["0.weight"].f32.resize(2);
+  EXPECT_TRUE(says(error_of([&] { set_model_tensors(model, tensors, "hand-built"); }), "needs 12"));
+}
+
+// Layers called directly with spans of the wrong size (Linear, and rrelu and dropout in training,
+// skipped the checks the other layers make).
+TEST(ApiMisuse, LayersCheckTheirSpans) {
+  Rng rng(1);
+  Linear lin(3, 2);
+  std::vector<float> x(6), y(3), dx(6), dy(4);
+  EXPECT_TRUE(says(error_of([&] { lin.forward(y, x, 2, Mode::train, rng); }), "y has 3 values"));
+  y.resize(4);
+  EXPECT_TRUE(says(error_of([&] { lin.forward(y, std::span(x).first(3), 2, Mode::train, rng); }), "x has 3"));
+  EXPECT_TRUE(says(error_of([&] { lin.backward(std::span(dx).first(5), dy, x, y, 2); }), "dx has 5"));
+
+  ActivationLayer rrelu(parse_activation("rrelu"));
+  std::vector<float> a(8, -1.0f), b(4), db(8);
+  EXPECT_TRUE(says(error_of([&] { rrelu.forward(b, a, 2, Mode::train, rng); }), "y has 4"));
+  b.resize(8);
+  rrelu.forward(b, a, 2, Mode::train, rng);
+  std::vector<float> big(16);
+  EXPECT_TRUE(says(error_of([&] { rrelu.backward(big, big, big, big, 4); }), "last training forward"));
+
+  Dropout dropout(0.5f);
+  std::vector<float> short_y(4);
+  EXPECT_TRUE(says(error_of([&] { dropout.forward(short_y, a, 2, Mode::train, rng); }), "y has 4"));
+  dropout.forward(b, a, 2, Mode::train, rng);
+  EXPECT_TRUE(says(error_of([&] { dropout.backward(big, big, big, big, 4); }), "last training forward"));
+}
+
+// A forward that throws part-way (BatchNorm refuses 1 row in training) left buffers that backward
+// then used: a crash in the matrix product.
+TEST(ApiMisuse, BackwardAfterAFailedForwardThrows) {
+  Sequential model = small_model("linear(4),batchnorm1d,linear(2)");
+  Rng rng(1);
+  std::vector<float> x(2, 0.5f), dout(2, 1.0f);
+  EXPECT_THROW(model.forward(x, 1, Mode::train, rng), std::invalid_argument);
+  EXPECT_TRUE(says(error_of([&] { model.backward(dout); }), "backward needs a forward"));
+  Sequential fresh = small_model("linear(2)");
+  EXPECT_TRUE(says(error_of([&] { fresh.backward(dout); }), "backward needs a forward"));
+}
+
+TEST(ApiMisuse, MovedFromModelIsEmpty) {
+  Sequential model = small_model("linear(4),relu,linear(2)");
+  Sequential taken = std::move(model);
+  EXPECT_EQ(taken.in_features(), 2u);
+  EXPECT_EQ(model.in_features(), 0u);  // NOLINT(bugprone-use-after-move): the state is specified
+  EXPECT_TRUE(model.layers().empty());
+  Rng rng(1);
+  EXPECT_TRUE(says(error_of([&] { model.forward({}, 0, Mode::eval, rng); }), "no layers"));
+}
+
+// A Linear writes its bias into y before it reads x: feeding a one-Linear model its own output gave
+// other numbers than a copy of it.
+TEST(ApiMisuse, LinearRefusesAnOutputThatOverlapsItsInput) {
+  Sequential model = small_model("linear(2)");
+  Rng rng(1);
+  const std::vector<float> x{0.5f, -1.0f};
+  const std::span<const float> y = model.forward(x, 1, Mode::eval, rng);
+  EXPECT_TRUE(says(error_of([&] { model.forward(y, 1, Mode::eval, rng); }), "overlaps"));
+  const std::vector<float> copy(y.begin(), y.end());
+  EXPECT_NO_THROW(model.forward(copy, 1, Mode::eval, rng));
+}
+
+// save_model wrote models that load_model refused (or threw a bare JSON error for NaN arguments).
+TEST(ApiMisuse, SaveRefusesWhatLoadWouldRefuse) {
+  const std::string dir = (std::filesystem::temp_directory_path() / "actlab_api_misuse_save").string();
+  std::filesystem::remove_all(dir);
+  const auto save = [&](std::vector<Layer> layers) {
+    return error_of([&] { save_model(dir, Sequential(3, std::move(layers)), {}); });
+  };
+  EXPECT_TRUE(says(save({BatchNorm1d(3, 0.0f)}), "eps"));
+  EXPECT_TRUE(says(save({BatchNorm1d(3, NAN)}), "cannot be saved"));
+  EXPECT_TRUE(says(save({PReLU(1, NAN)}), "non-finite"));
+  EXPECT_FALSE(std::filesystem::exists(dir)) << "a refused model left a folder behind";
+  EXPECT_EQ(save({BatchNorm1d(3)}), "(no error)");
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace actlab
