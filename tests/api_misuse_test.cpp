@@ -111,6 +111,14 @@ TEST(ApiMisuse, BackwardAfterAFailedForwardThrows) {
   EXPECT_TRUE(says(error_of([&] { fresh.backward(dout); }), "backward needs a forward"));
 }
 
+TEST(ApiMisuse, ActivationWithoutATableEntryThrows) {
+  std::vector<float> x(4), y(4);
+  EXPECT_TRUE(says(error_of([&] { activation_forward(Activation{}, y, x); }), "no activation"));
+  EXPECT_TRUE(says(error_of([&] { activation_backward(Activation{}, y, x, x, x); }), "no activation"));
+  EXPECT_TRUE(says(error_of([&] { ActivationLayer{Activation{}}; }), "no activation"));
+  EXPECT_TRUE(says(error_of([&] { load_model(""); }), "no folder"));
+}
+
 TEST(ApiMisuse, MovedFromModelIsEmpty) {
   Sequential model = small_model("linear(4),relu,linear(2)");
   Sequential taken = std::move(model);

@@ -189,10 +189,16 @@ void check_sizes(const char* what, std::size_t n, std::size_t m) {
   if (n != m) throw std::invalid_argument(fmt::format("{}: arrays of different lengths ({} and {})", what, n, m));
 }
 
+// A default-constructed Activation names no table entry.
+void check_known(const char* what, const Activation& act) {
+  if (!act.info) throw std::invalid_argument(fmt::format("{}: no activation (use parse_activation)", what));
+}
+
 }  // namespace
 
 void activation_forward(const Activation& act, std::span<float> y, std::span<const float> x) {
   check_sizes("activation_forward", y.size(), x.size());
+  check_known("activation_forward", act);
   const VectorKernels* k = vector_kernels_for(*act.info);
   if (!k) return act.info->reference_f32.forward(act.params, y, x);
   const bool stream = x.size() >= stream_threshold;
@@ -206,6 +212,7 @@ void activation_backward(const Activation& act, std::span<float> dx, std::span<c
   check_sizes("activation_backward", dx.size(), dy.size());
   check_sizes("activation_backward", dx.size(), x.size());
   check_sizes("activation_backward", dx.size(), y.size());
+  check_known("activation_backward", act);
   const VectorKernels* k = vector_kernels_for(*act.info);
   if (!k) return act.info->reference_f32.backward(act.params, dx, dy, x, y);
   const bool stream = x.size() >= stream_threshold;

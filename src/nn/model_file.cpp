@@ -243,6 +243,7 @@ std::optional<RunRecord> read_run_record(const std::string& dir) {
 }
 
 ModelFile load_model(const std::string& dir) {
+  if (dir.empty()) throw std::runtime_error("load_model: no folder given");
   const std::string config_path = dir + "/config.json";
   const std::vector<std::byte> bytes = read_file(config_path, 16u << 20);
   ModelFile out = model_from_config_json(
