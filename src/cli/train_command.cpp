@@ -91,7 +91,7 @@ bool given(const TrainOptions& o, const char* name) {
 void check_resume_options(const TrainOptions& o) {
   for (const std::string& name : o.given)
     if (name != "--resume" && name != "--threads" && name != "--kernels" && name != "--checkpoint-every" &&
-        name != "--json" && name != "--diagnostics/--no-diagnostics" && name != "--no-diagnostics")
+        name != "--json" && name != "--no-diagnostics")
       throw std::invalid_argument(fmt::format(
           "{}: --resume continues a run with the settings stored in its checkpoint; only --threads, --kernels, "
           "--checkpoint-every, --no-diagnostics and --json may be given with it",
@@ -180,7 +180,8 @@ int run_train(const TrainOptions& o) {
 
   std::filesystem::create_directories(setup.out_dir);
   if (const std::size_t n = remove_stale_temporaries(setup.out_dir))
-    fmt::print("note: removed {} temporary file{} that a killed run left in {}\n", n, n == 1 ? "" : "s", setup.out_dir);
+    fmt::print("note: removed {} temporary file{} that a killed run left in {}\n", n, n == 1 ? "" : "s",
+               setup.out_dir);
   const std::map<std::string, std::string> extra{{"run", setup_json(setup)}};
   const auto save_checkpoint = [&] { trainer.save_checkpoint(checkpoint, extra); };
 

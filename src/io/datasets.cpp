@@ -232,8 +232,8 @@ constexpr std::uint64_t kSplitSalt = 0x53504C4954ull;  // "SPLIT"
 std::string absolute_data_source(std::string_view source) {
   const std::size_t colon = source.find(':');
   const std::string_view kind = source.substr(0, colon);
-  if (colon == std::string_view::npos || colon + 1 == source.size() || (kind != "csv" && kind != "npy" && kind != "mnist"))
-    return std::string(source);
+  const bool names_files = kind == "csv" || kind == "npy" || kind == "mnist";
+  if (colon == std::string_view::npos || colon + 1 == source.size() || !names_files) return std::string(source);
   const auto absolute = [](std::string_view p) { return std::filesystem::absolute(std::string(p)).string(); };
   const std::string_view arg = source.substr(colon + 1);
   const std::size_t comma = arg.find(',');
