@@ -5,11 +5,16 @@
 #include "actlab/optimizer.hpp"
 #include "actlab/trainer.hpp"
 
+#include "actlab/activation.hpp"
+#include "actlab/layers.hpp"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <filesystem>
+#include <functional>
 #include <string>
+#include <unistd.h>
 #include <vector>
 
 namespace actlab {
@@ -24,7 +29,11 @@ std::string error_of(const std::function<void()>& f) {
   return "(no error)";
 }
 
-bool says(const std::string& error, const std::string& word) { return error.find(word) != std::string::npos; }
+// Whether the error says `word`; a failure shows the whole message.
+::testing::AssertionResult says(const std::string& error, const std::string& word) {
+  if (error.find(word) != std::string::npos) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << "the error '" << error << "' does not say '" << word << "'";
+}
 
 Sequential small_model(const char* spec, std::size_t in = 2) {
   Sequential model = parse_model_spec(spec, in);
@@ -119,6 +128,14 @@ TEST(ApiMisuse, ActivationWithoutATableEntryThrows) {
   EXPECT_TRUE(says(error_of([&] { load_model(""); }), "no folder"));
 }
 
+TEST(ApiMisuse, ActivationLayerWithoutAnActivationIsRefusedByTheModel) {
+  EXPECT_TRUE(says(error_of([] { Sequential(2, {Linear(2, 2), ActivationLayer{}}); }), "without an activation"));
+  ActivationLayer empty;
+  Rng rng(1);
+  std::vector<float> x(2), y(2);
+  EXPECT_TRUE(says(error_of([&] { empty.forward(y, x, 1, Mode::eval, rng); }), "no activation"));
+}
+
 TEST(ApiMisuse, MovedFromModelIsEmpty) {
   Sequential model = small_model("linear(4),relu,linear(2)");
   Sequential taken = std::move(model);
@@ -127,23 +144,36 @@ TEST(ApiMisuse, MovedFromModelIsEmpty) {
   EXPECT_TRUE(model.layers().empty());
   Rng rng(1);
   EXPECT_TRUE(says(error_of([&] { model.forward({}, 0, Mode::eval, rng); }), "no layers"));
+  Sequential& same = taken;
+  taken = std::move(same);  // a self-move keeps the model
+  EXPECT_EQ(taken.layers().size(), 3u);
+  EXPECT_EQ(taken.in_features(), 2u);
 }
 
 // A Linear writes its bias into y before it reads x: feeding a one-Linear model its own output gave
-// other numbers than a copy of it.
-TEST(ApiMisuse, LinearRefusesAnOutputThatOverlapsItsInput) {
+// other numbers than a copy of it, and in any model the first layer overwrote the input that
+// backward reads later.
+TEST(ApiMisuse, AModelRefusesItsOwnOutputAsInput) {
   Sequential model = small_model("linear(2)");
   Rng rng(1);
   const std::vector<float> x{0.5f, -1.0f};
   const std::span<const float> y = model.forward(x, 1, Mode::eval, rng);
-  EXPECT_TRUE(says(error_of([&] { model.forward(y, 1, Mode::eval, rng); }), "overlaps"));
+  EXPECT_TRUE(says(error_of([&] { model.forward(y, 1, Mode::eval, rng); }), "own outputs"));
   const std::vector<float> copy(y.begin(), y.end());
   EXPECT_NO_THROW(model.forward(copy, 1, Mode::eval, rng));
+  Sequential deeper = small_model("linear(2),tanh");
+  const std::span<const float> z = deeper.forward(x, 1, Mode::train, rng);
+  EXPECT_TRUE(says(error_of([&] { deeper.forward(z, 1, Mode::train, rng); }), "own outputs"));
+  // The layer itself, called directly.
+  Linear lin(2, 2);
+  std::vector<float> buffer(2);
+  EXPECT_TRUE(says(error_of([&] { lin.forward(buffer, buffer, 1, Mode::eval, rng); }), "overlaps"));
 }
 
 // save_model wrote models that load_model refused (or threw a bare JSON error for NaN arguments).
 TEST(ApiMisuse, SaveRefusesWhatLoadWouldRefuse) {
-  const std::string dir = (std::filesystem::temp_directory_path() / "actlab_api_misuse_save").string();
+  const std::string dir =
+      (std::filesystem::temp_directory_path() / ("actlab_api_misuse_save_" + std::to_string(::getpid()))).string();
   std::filesystem::remove_all(dir);
   const auto save = [&](std::vector<Layer> layers) {
     return error_of([&] { save_model(dir, Sequential(3, std::move(layers)), {}); });
@@ -151,6 +181,9 @@ TEST(ApiMisuse, SaveRefusesWhatLoadWouldRefuse) {
   EXPECT_TRUE(says(save({BatchNorm1d(3, 0.0f)}), "eps"));
   EXPECT_TRUE(says(save({BatchNorm1d(3, NAN)}), "cannot be saved"));
   EXPECT_TRUE(says(save({PReLU(1, NAN)}), "non-finite"));
+  BatchNorm1d negative(3);
+  negative.running_var[1] = -1.0f;
+  EXPECT_TRUE(says(save({negative}), "negative variance"));
   EXPECT_FALSE(std::filesystem::exists(dir)) << "a refused model left a folder behind";
   EXPECT_EQ(save({BatchNorm1d(3)}), "(no error)");
   std::filesystem::remove_all(dir);

@@ -116,7 +116,8 @@ void set_activation_param(Activation& act, std::string_view key, std::string_vie
 void validate_activation(const Activation& act);
 
 // The one-call API. Shapes: x, y, dy, dx all have the same length n (any layout).
-// activation_forward assigns y = f(x); y may alias x.
+// activation_forward assigns y = f(x); y may alias x. Both functions throw std::invalid_argument for
+// arrays of different lengths or an Activation without a table entry (a default-constructed one).
 void activation_forward(const Activation& act, std::span<float> y, std::span<const float> x);
 // activation_backward assigns dx = dy * f'(x). It reads x, and y = f(x) where the entry computes
 // f' from the output; pass the forward's output. dx may alias dy.

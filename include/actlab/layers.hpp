@@ -40,6 +40,8 @@ struct Linear {
   Linear() = default;
   Linear(std::size_t in, std::size_t out);
   std::size_t output_width(std::size_t) const { return out_features; }
+  // y [rows, out_features] must not overlap x [rows, in_features] (the bias is written first).
+  // Wrong sizes or an overlap throw std::invalid_argument.
   void forward(std::span<float> y, std::span<const float> x, std::size_t rows, Mode, Rng&);
   void backward(std::span<float> dx, std::span<const float> dy, std::span<const float> x,
                 std::span<const float> y, std::size_t rows);

@@ -32,7 +32,8 @@ class Sequential {
 
   // Runs every layer on x [rows, in_features] and returns the last output [rows, out_features],
   // valid until the next forward. Buffers grow to the largest batch seen and are then reused, so
-  // a training loop allocates nothing. x must stay alive and unchanged until backward.
+  // a training loop allocates nothing. x must stay alive and unchanged until backward, so it may not
+  // be one of this model's own outputs (std::invalid_argument; pass a copy).
   std::span<const float> forward(std::span<const float> x, std::size_t rows, Mode mode, Rng& rng);
 
   // Backpropagates dout [rows, out_features] through the last forward (which must have been in

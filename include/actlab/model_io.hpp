@@ -42,7 +42,10 @@ std::string model_config_json(const Sequential& model, const InputScaling& scali
 // Builds the architecture from config JSON text; `source` names the file in error messages.
 ModelFile model_from_config_json(std::string_view json_text, const std::string& source);
 
-// Writes DIR/config.json and DIR/model.safetensors (each atomically), creating DIR if needed.
+// Writes DIR/config.json and DIR/model.safetensors (each atomically), creating DIR if needed. A
+// model that load_model would refuse (a layer argument out of range, a non-finite weight, a negative
+// running variance) is refused first, and nothing is written: std::invalid_argument or
+// std::runtime_error "DIR (not saved): ...".
 void save_model(const std::string& dir, const Sequential& model, const InputScaling& scaling);
 // Reads both files and checks every tensor's name, dtype and shape against the config.
 ModelFile load_model(const std::string& dir);
@@ -61,9 +64,9 @@ std::optional<RunRecord> read_run_record(const std::string& dir);
 // The model's stored tensors by state_dict name, each prefixed with `prefix`: weights, biases, PReLU
 // slopes, BatchNorm running statistics (F32) and num_batches_tracked (I64 scalar).
 TensorMap model_tensors(const Sequential& model, const std::string& prefix = "");
-// Moves the tensors named prefix + state_dict name into the model after checking that each is present
-// with the right dtype, shape and finite values, and that no other tensor carries the prefix.
-// Throws std::runtime_error "SOURCE: ...".
+// Copies the tensors named prefix + state_dict name into the model after checking that each is
+// present with the right dtype, shape, data filling that shape and finite values (running variances
+// >= 0), and that no other tensor carries the prefix. Throws std::runtime_error "SOURCE: ...".
 void set_model_tensors(Sequential& model, TensorMap& tensors, const std::string& source,
                        const std::string& prefix = "");
 

@@ -64,7 +64,9 @@ class NonFiniteError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// Evaluation-mode loss (the config's loss) and accuracy over a whole data set, in chunks of `batch`.
+// Evaluation-mode loss (the config's loss) and accuracy over a whole data set, in chunks of `batch`
+// (>= 1). Throws std::invalid_argument for data that does not fit the model: another feature count,
+// a label count other than the rows, or a label outside the model's outputs.
 EvalResult evaluate(Sequential& model, const Dataset& data, const std::string& loss = "cross_entropy",
                     std::size_t batch = 1000);
 

@@ -23,15 +23,17 @@ ActivationLayer::ActivationLayer(Activation a) : act(a) {
 }
 
 void ActivationLayer::forward(std::span<float> y, std::span<const float> x, std::size_t, Mode mode, Rng& rng) {
+  if (!act.info) throw std::invalid_argument("activation layer: no activation (use parse_activation)");
+  const bool random = act.info->random_in_training && mode == Mode::train;
+  if (random) check_same_size(act.info->name, "y", y.size(), "x", x.size());
   last_mode_ = mode;
-  if (!(act.info->random_in_training && mode == Mode::train)) {
+  if (!random) {
     activation_forward(act, y, x);
     return;
   }
   // rrelu in training: slope ~ U(lower, upper) for each non-positive element, 1 elsewhere (PyTorch's
   // noise tensor), kept for backward.
   const auto lower = float(act.params[0]), upper = float(act.params[1]);
-  check_same_size(act.info->name, "y", y.size(), "x", x.size());
   slopes.resize(x.size());
   for (std::size_t i = 0; i < x.size(); ++i) {
     slopes[i] = x[i] >= 0.0f ? 1.0f : rng.uniform(lower, upper);
@@ -41,6 +43,7 @@ void ActivationLayer::forward(std::span<float> y, std::span<const float> x, std:
 
 void ActivationLayer::backward(std::span<float> dx, std::span<const float> dy, std::span<const float> x,
                                std::span<const float> y, std::size_t) {
+  if (!act.info) throw std::invalid_argument("activation layer: no activation (use parse_activation)");
   if (dx.empty()) return;
   if (!(act.info->random_in_training && last_mode_ == Mode::train)) {
     activation_backward(act, dx, dy, x, y);

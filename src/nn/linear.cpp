@@ -6,6 +6,7 @@
 #include "kernels/linear_kernels.hpp"
 
 #include <fmt/format.h>
+#include <functional>
 #include <stdexcept>
 
 namespace actlab {
@@ -31,7 +32,8 @@ void Linear::forward(std::span<float> y, std::span<const float> x, std::size_t r
     throw std::invalid_argument(fmt::format("linear: {} weights and {} biases for {} x {} features", weight.size(),
                                             bias.size(), in_features, out_features));
   // y is written (the bias) before x is read: the two must not overlap.
-  if (x.data() < y.data() + y.size() && y.data() < x.data() + x.size())
+  const std::less<const float*> before;
+  if (before(x.data(), y.data() + y.size()) && before(y.data(), x.data() + x.size()))
     throw std::invalid_argument("linear: y overlaps x (pass a copy of the input)");
   const auto m = int(rows), n = int(out_features), k = int(in_features);
   for (std::size_t r = 0; r < rows; ++r)

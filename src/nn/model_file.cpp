@@ -205,14 +205,15 @@ void set_model_tensors(Sequential& model, TensorMap& tensors, const std::string&
 }
 
 void save_model(const std::string& dir, const Sequential& model, const InputScaling& scaling) {
-  // What load_model would refuse is refused here, before anything is written: the config read back
-  // (which checks every layer's arguments) and every stored value finite.
+  // What load_model would refuse is refused here, before anything is written: the loader's own
+  // checks run on the config and the tensors (every layer's arguments; each tensor's name, shape,
+  // size and values).
   const std::string config = model_config_json(model, scaling);
-  model_from_config_json(config, dir + "/config.json");
+  const std::string source = fmt::format("{} (not saved)", dir);
+  ModelFile probe = model_from_config_json(config, source);
   const TensorMap tensors = model_tensors(model);
-  for (const auto& [name, t] : tensors)
-    if (std::any_of(t.f32.begin(), t.f32.end(), [](float v) { return !std::isfinite(v); }))
-      throw std::invalid_argument(fmt::format("{}: tensor '{}' holds a non-finite value; not saved", dir, name));
+  TensorMap checked = tensors;
+  set_model_tensors(probe.model, checked, source);
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) throw std::runtime_error(fmt::format("{}: cannot create the folder ({})", dir, ec.message()));

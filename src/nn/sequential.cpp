@@ -1,6 +1,7 @@
 #include "actlab/model.hpp"
 
 #include <fmt/format.h>
+#include <functional>
 #include <stdexcept>
 #include <utility>
 
@@ -9,6 +10,9 @@ namespace {
 
 // Validates one layer against the width flowing into it; returns its output width.
 std::size_t chain_width(const Layer& layer, std::size_t index, std::size_t width) {
+  // (Before the lambda below, which names the layer by its activation.)
+  if (const auto* act = std::get_if<ActivationLayer>(&layer); act && !act->act.info)
+    throw std::invalid_argument(fmt::format("layer {}: an activation layer without an activation", index));
   auto fail = [&](const std::string& what) {
     throw std::invalid_argument(fmt::format("layer {} ({}): {}", index, layer_type(layer), what));
   };
@@ -37,9 +41,18 @@ Sequential::Sequential(std::size_t in_features, std::vector<Layer> layers) : lay
   outputs_.resize(layers_.size());
 }
 
-Sequential::Sequential(Sequential&& other) noexcept { *this = std::move(other); }
+Sequential::Sequential(Sequential&& other) noexcept
+    : layers_(std::move(other.layers_)), widths_(std::exchange(other.widths_, {0})),
+      outputs_(std::move(other.outputs_)), grad_in_(std::move(other.grad_in_)), grad_out_(std::move(other.grad_out_)),
+      input_(std::exchange(other.input_, {})), rows_(std::exchange(other.rows_, 0)),
+      forward_done_(std::exchange(other.forward_done_, false)), observer_(std::move(other.observer_)) {
+  other.layers_.clear();
+  other.outputs_.clear();
+  other.observer_ = nullptr;
+}
 
 Sequential& Sequential::operator=(Sequential&& other) noexcept {
+  if (this == &other) return *this;
   layers_ = std::move(other.layers_);
   widths_ = std::exchange(other.widths_, {0});
   outputs_ = std::move(other.outputs_);
@@ -51,15 +64,23 @@ Sequential& Sequential::operator=(Sequential&& other) noexcept {
   observer_ = std::move(other.observer_);
   other.layers_.clear();
   other.outputs_.clear();
+  other.observer_ = nullptr;
   return *this;
 }
 
 std::span<const float> Sequential::forward(std::span<const float> x, std::size_t rows, Mode mode, Rng& rng) {
+  forward_done_ = false;  // until every layer has run: a forward that throws leaves no usable state
   if (layers_.empty()) throw std::invalid_argument("model: no layers");
   if (x.size() != rows * in_features())
     throw std::invalid_argument(fmt::format("model: input has {} values, expected {} rows x {} features",
                                             x.size(), rows, in_features()));
-  forward_done_ = false;  // until every layer has run: a layer that throws leaves no usable state
+  // The input must outlive the forward untouched (backward reads it): one of this model's own
+  // output buffers would be overwritten on the way.
+  const std::less<const float*> before;
+  for (const AlignedFloats& out : outputs_)
+    if (!x.empty() && !out.empty() && before(x.data(), out.data() + out.size()) &&
+        before(out.data(), x.data() + x.size()))
+      throw std::invalid_argument("model: the input is one of this model's own outputs (pass a copy)");
   input_ = x;
   rows_ = rows;
   std::span<const float> in = x;

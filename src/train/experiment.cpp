@@ -9,6 +9,7 @@
 #include "actlab/model_io.hpp"
 #include "actlab/recipes.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fmt/format.h>
@@ -85,6 +86,16 @@ RunSummary train_run(const std::string& spec, const DataSplit& data, const Train
     if (log) log(fmt::format("  diverged: {}", e.what()));
   }
 
+  // The gradients were finite, but the last update can still overflow a weight: such a model
+  // cannot be saved, and the run counts as diverged.
+  if (r.diverged.empty()) {
+    for (const auto& [name, t] : model_tensors(model))
+      if (std::any_of(t.f32.begin(), t.f32.end(), [](float v) { return !std::isfinite(v); })) {
+        r.diverged = fmt::format("{} holds a non-finite value after the last step", name);
+        if (log) log(fmt::format("  diverged: {}", r.diverged));
+        break;
+      }
+  }
   std::filesystem::create_directories(dir);
   if (r.diverged.empty()) {
     save_model(dir, model, data.train.scaling);

@@ -5,9 +5,9 @@
 #include "kernels/gemm.hpp"
 #include "train/train_state.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <algorithm>
 #include <fmt/format.h>
 #include <numbers>
 #include <numeric>
