@@ -62,13 +62,12 @@ template <typename E = std::runtime_error, typename F>
 ::testing::AssertionResult throws_with(F&& f, const std::string& prefix, const std::string& word) {
   try {
     f();
-  } catch (const E& e) {
+  } catch (const std::exception& e) {  // one handler, so that E may be std::exception itself
+    if (!dynamic_cast<const E*>(&e)) return ::testing::AssertionFailure() << "wrong exception type: " << e.what();
     const std::string m = e.what();
     if (m.rfind(prefix, 0) == 0 && m.find(word) != std::string::npos) return ::testing::AssertionSuccess();
     return ::testing::AssertionFailure() << "message '" << m << "' lacks prefix '" << prefix << "' or word '"
                                          << word << "'";
-  } catch (const std::exception& e) {
-    return ::testing::AssertionFailure() << "wrong exception type: " << e.what();
   }
   return ::testing::AssertionFailure() << "no exception";
 }
