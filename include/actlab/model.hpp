@@ -19,6 +19,7 @@ class Sequential {
   Sequential& operator=(Sequential&& other) noexcept;
   Sequential(const Sequential&) = default;
   Sequential& operator=(const Sequential&) = default;
+  void swap(Sequential& other) noexcept;
   // Checks that the widths chain: each Linear's in_features, BatchNorm1d's num_features and PReLU's
   // num_parameters (1 or the width) agree with the width flowing into it. Throws std::invalid_argument.
   Sequential(std::size_t in_features, std::vector<Layer> layers);

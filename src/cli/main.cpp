@@ -77,7 +77,7 @@ void add_train(CLI::App& app, TrainOptions& o, Command& command) {
       ->check(not_empty);
   cmd->callback([c = &command, opts = &o, cmd] {
     for (const CLI::Option* option : cmd->get_options())  // by all their names: --bn/--no-bn
-      if (option->count() > 0) opts->given.push_back("--" + fmt::format("{}", fmt::join(option->get_lnames(), "/--")));
+      if (option->count() > 0) opts->given.push_back(fmt::format("--{}", fmt::join(option->get_lnames(), "/--")));
     *c = [opts] { return run_train(*opts); };
   });
 }

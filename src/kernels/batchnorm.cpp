@@ -15,11 +15,13 @@ void check(std::size_t size, std::size_t expected, const char* what) {
     throw std::invalid_argument(fmt::format("batchnorm: {} has {} values, expected {}", what, size, expected));
 }
 
-void check_common(BatchNormShape s, std::size_t x, std::size_t gamma, std::size_t beta) {
+// x, gamma, and a per-feature array: beta, or dbeta in the backward.
+void check_common(BatchNormShape s, std::size_t x, std::size_t gamma, std::size_t beta,
+                  const char* beta_name = "beta") {
   if (s.features == 0) throw std::invalid_argument("batchnorm: zero features");
   check(x, s.rows * s.features, "x");
   check(gamma, s.features, "gamma");
-  check(beta, s.features, "beta");
+  check(beta, s.features, beta_name);
 }
 
 }  // namespace
@@ -58,10 +60,7 @@ void batchnorm_forward_eval(std::span<float> y, std::span<const float> x, std::s
 void batchnorm_backward(std::span<float> dx, std::span<float> dgamma, std::span<float> dbeta,
                         std::span<const float> dy, std::span<const float> x, std::span<const float> gamma,
                         std::span<const float> mean, std::span<const float> invstd, BatchNormShape s) {
-  if (s.features == 0) throw std::invalid_argument("batchnorm: zero features");
-  check(x.size(), s.rows * s.features, "x");
-  check(gamma.size(), s.features, "gamma");
-  check(dbeta.size(), s.features, "dbeta");
+  check_common(s, x.size(), gamma.size(), dbeta.size(), "dbeta");
   if (!dx.empty()) check(dx.size(), s.rows * s.features, "dx");
   check(dy.size(), s.rows * s.features, "dy");
   check(dgamma.size(), s.features, "dgamma");

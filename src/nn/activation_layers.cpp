@@ -14,17 +14,21 @@ void check_same_size(const char* layer, const char* a, std::size_t na, const cha
   if (na != nb) throw std::invalid_argument(fmt::format("{}: {} has {} values but {} has {}", layer, a, na, b, nb));
 }
 
+// A default-constructed Activation names no table entry.
+const ActivationInfo& info_of(const Activation& act) {
+  if (!act.info) throw std::invalid_argument("activation layer: no activation (use parse_activation)");
+  return *act.info;
+}
+
 }  // namespace
 
 ActivationLayer::ActivationLayer(Activation a) : act(a) {
-  if (!act.info) throw std::invalid_argument("activation layer: no activation (use parse_activation)");
-  if (act.info->learnable)
+  if (info_of(act).learnable)
     throw std::invalid_argument(fmt::format("'{}' has a learned parameter: use the PReLU layer", act.name()));
 }
 
 void ActivationLayer::forward(std::span<float> y, std::span<const float> x, std::size_t, Mode mode, Rng& rng) {
-  if (!act.info) throw std::invalid_argument("activation layer: no activation (use parse_activation)");
-  const bool random = act.info->random_in_training && mode == Mode::train;
+  const bool random = info_of(act).random_in_training && mode == Mode::train;
   if (random) check_same_size(act.info->name, "y", y.size(), "x", x.size());
   last_mode_ = mode;
   if (!random) {
@@ -43,7 +47,7 @@ void ActivationLayer::forward(std::span<float> y, std::span<const float> x, std:
 
 void ActivationLayer::backward(std::span<float> dx, std::span<const float> dy, std::span<const float> x,
                                std::span<const float> y, std::size_t) {
-  if (!act.info) throw std::invalid_argument("activation layer: no activation (use parse_activation)");
+  info_of(act);
   if (dx.empty()) return;
   if (!(act.info->random_in_training && last_mode_ == Mode::train)) {
     activation_backward(act, dx, dy, x, y);

@@ -41,31 +41,26 @@ Sequential::Sequential(std::size_t in_features, std::vector<Layer> layers) : lay
   outputs_.resize(layers_.size());
 }
 
-Sequential::Sequential(Sequential&& other) noexcept
-    : layers_(std::move(other.layers_)), widths_(std::exchange(other.widths_, {0})),
-      outputs_(std::move(other.outputs_)), grad_in_(std::move(other.grad_in_)), grad_out_(std::move(other.grad_out_)),
-      input_(std::exchange(other.input_, {})), rows_(std::exchange(other.rows_, 0)),
-      forward_done_(std::exchange(other.forward_done_, false)), observer_(std::move(other.observer_)) {
-  other.layers_.clear();
-  other.outputs_.clear();
-  other.observer_ = nullptr;
-}
+// Moves swap with a default-constructed model, so the source is left empty (and a self-move is a
+// no-op): the member list is written once, in swap().
+Sequential::Sequential(Sequential&& other) noexcept : Sequential() { swap(other); }
 
 Sequential& Sequential::operator=(Sequential&& other) noexcept {
-  if (this == &other) return *this;
-  layers_ = std::move(other.layers_);
-  widths_ = std::exchange(other.widths_, {0});
-  outputs_ = std::move(other.outputs_);
-  grad_in_ = std::move(other.grad_in_);
-  grad_out_ = std::move(other.grad_out_);
-  input_ = std::exchange(other.input_, {});
-  rows_ = std::exchange(other.rows_, 0);
-  forward_done_ = std::exchange(other.forward_done_, false);
-  observer_ = std::move(other.observer_);
-  other.layers_.clear();
-  other.outputs_.clear();
-  other.observer_ = nullptr;
+  Sequential(std::move(other)).swap(*this);
   return *this;
+}
+
+void Sequential::swap(Sequential& other) noexcept {
+  using std::swap;
+  swap(layers_, other.layers_);
+  swap(widths_, other.widths_);
+  swap(outputs_, other.outputs_);
+  swap(grad_in_, other.grad_in_);
+  swap(grad_out_, other.grad_out_);
+  swap(input_, other.input_);
+  swap(rows_, other.rows_);
+  swap(forward_done_, other.forward_done_);
+  swap(observer_, other.observer_);
 }
 
 std::span<const float> Sequential::forward(std::span<const float> x, std::size_t rows, Mode mode, Rng& rng) {
