@@ -91,6 +91,8 @@ TEST(ModelFiles, CorruptFoldersGiveOneClearError) {
   const std::string dir = temp_dir("corrupt");
   Sequential model = parse_model_spec("linear(4),batchnorm1d,relu,linear(2)", 3);
   save_model(dir, model, {});
+  // A config without the weights' digest, as written by hand: the checks below are the tensors' own.
+  write_file_atomic(dir + "/config.json", model_config_json(model, {}));
   const std::string weights = dir + "/model.safetensors";
   TensorMap good = read_safetensors(weights);
 
@@ -117,6 +119,43 @@ TEST(ModelFiles, CorruptFoldersGiveOneClearError) {
       "layers":[{"type":"linear","in_features":3,"out_features":4},{"type":"wobble"}]})"));
   EXPECT_NE(error_of([&] { load_model(dir); }).find("layer 1"), std::string::npos);
   EXPECT_NE(error_of([&] { load_model(dir + "/nowhere"); }).find("nowhere"), std::string::npos);
+}
+
+// A save cut off between its two files leaves new weights beside the old config: load_model
+// refuses the pair, by the digest of model.safetensors that config.json records.
+TEST(ModelFiles, WeightsFromAnotherSaveAreRefused) {
+  const std::string dir = temp_dir("pairing");
+  Sequential model = parse_model_spec("linear(4),batchnorm1d,relu,linear(2)", 3);
+  Rng rng(1);
+  initialize_parameters(model, rng);
+  save_model(dir, model, {});
+  const std::vector<std::byte> old_config = read_file(dir + "/config.json");
+  EXPECT_NE(std::string(reinterpret_cast<const char*>(old_config.data()), old_config.size()).find("\"weights_sha256\""),
+            std::string::npos);
+  EXPECT_EQ(error_of([&] { load_model(dir); }), "(no error)");
+
+  initialize_parameters(model, rng);  // the same shapes, other weights
+  save_model(dir, model, {});
+  EXPECT_EQ(error_of([&] { load_model(dir); }), "(no error)");
+  write_file_atomic(dir + "/config.json", old_config);  // as if the second save stopped after the weights
+  const std::string error = error_of([&] { load_model(dir); });
+  EXPECT_NE(error.find("model.safetensors: not the weights that config.json was saved with"), std::string::npos)
+      << error;
+  EXPECT_NE(error.find("delete \"weights_sha256\""), std::string::npos) << error;
+
+  // Deleting that line, as the message says, pairs them by hand (it is a line of its own).
+  std::string config(reinterpret_cast<const char*>(old_config.data()), old_config.size());
+  const std::size_t line = config.find("  \"weights_sha256\"");
+  config.erase(line, config.find('\n', line) + 1 - line);
+  write_file_atomic(dir + "/config.json", config);
+  EXPECT_EQ(error_of([&] { load_model(dir); }), "(no error)");
+
+  // The digest as `sha256sum` prints it, upper case accepted; anything else is a clear error.
+  ModelFile with_digest = model_from_config_json(model_config_json(model, {}, std::string(64, 'A')), "c");
+  EXPECT_EQ(with_digest.weights_sha256, std::string(64, 'a'));
+  EXPECT_NE(error_of([&] { model_from_config_json(model_config_json(model, {}, "abc"), "c"); })
+                .find("\"weights_sha256\" must be 64 hex digits"),
+            std::string::npos);
 }
 
 }  // namespace

@@ -44,7 +44,10 @@ safetensors() { { printf "$(le64 ${#2})"; printf '%s' "$2"; printf "$3"; } > "$1
 "$actlab" train --data blobs:200 --epochs 1 --hidden 4 --no-bn --threads 1 --out good_model >/dev/null 2>&1 ||
   { echo "gen_bad_input_table: cannot train the small good model" >&2; exit 2; }
 npy good.npy "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 2), }" "$f32x4"
-good_config="$(cat good_model/config.json)"
+signed_config="$(cat good_model/config.json)"
+# Without the weights' digest (a line of its own), as a hand-written config: the cases that break the
+# weights then meet the checks of the weights themselves rather than the digest's.
+good_config="$(grep -v '"weights_sha256"' good_model/config.json)"
 weights_len=$(od -An -t u8 -N 8 good_model/model.safetensors | tr -d ' ')
 good_header="$(dd if=good_model/model.safetensors bs=1 skip=8 count="$weights_len" 2>/dev/null)"
 # model DIR CONFIG_TEXT [SAFETENSORS_FILE]: a model folder with this config (and weights, default the good ones).
@@ -104,7 +107,9 @@ run_case() {
   fi
   rm -rf ./out ./out.npy ./dx.npy ./model_out  # whatever a failing case wrote, so the next case starts clean
   local cmd="actlab $*"
-  rows+=("| $area | $what | $(md_code "$cmd") | $rc | $(md_code "$err") |")
+  # Data sources are named by absolute path in some messages: the scratch folder is left out, so the
+  # table reads the same on every run.
+  rows+=("| $area | $what | $(md_code "$cmd") | $rc | $(md_code "${err//"$work/"/}") |")
 }
 # A table cell with TEXT as code: control characters shown as \n, \r, \xNN; pipes escaped.
 md_code() {
@@ -269,6 +274,7 @@ model c_out "$(config_with 's/"out_features": 4,/"out_features": 5,/')";        
 model c_huge '{"format": "actlab-model", "version": 1, "in_features": 16777216, "layers": [{"type": "linear", "out_features": 16777216}]}'; E "a model too large to allocate (2^48 weights)" c_huge
 model c_scale "$(config_with 's/"scale": [^,}]*/"scale": "x"/')";                      E "input_scaling that is not a number" c_scale
 model c_scale_big "$(config_with 's/"scale": [^,}]*/"scale": 1e300/')";                E "input_scaling beyond float32" c_scale_big
+model c_digest "$(printf '%s' "$signed_config" | sed 's/"weights_sha256": "[0-9a-f]*"/"weights_sha256": "xyz"/')"; E "weights_sha256 that is not 64 hex digits" c_digest
 bytes wide.csv '0,1,2,3\n1,2,3,4\n0,3,4,5\n1,4,5,6\n0,5,6,7\n'
 deep="$(head -c 1000000 /dev/zero | tr '\0' '[')$(head -c 1000000 /dev/zero | tr '\0' ']')"  # [[[...]]], 10^6 levels
 model c_deep "{\"format\": \"actlab-model\", \"version\": 1, \"in_features\": 2, \"layers\": [{\"type\": \"relu\"}], \"out_features\": $deep}"; E "a value nested a million levels deep" c_deep
@@ -292,6 +298,7 @@ weights_with w_negshape 's/"shape":\[4,2\]/"shape":[-4,2]/';                    
 model w_nan "$good_config"; printf '\x00\x00\xc0\x7f' | dd of=w_nan/model.safetensors bs=1 seek=$((8 + weights_len)) conv=notrunc 2>/dev/null; W "NaN in a weight" w_nan
 model w_trunc "$good_config"; head -c -4 good_model/model.safetensors > w_trunc/model.safetensors; W "data section truncated" w_trunc
 model w_extra "$good_config"; printf 'xxxx' >> w_extra/model.safetensors;               W "bytes after the last tensor" w_extra
+model w_other "$signed_config"; printf '\x00\x00\x80\x3f' | dd of=w_other/model.safetensors bs=1 seek=$((8 + weights_len)) conv=notrunc 2>/dev/null; W "weights from another save (config.json's digest disagrees)" w_other
 
 # Checkpoints (actlab train --resume DIR): metadata records that are not what a checkpoint holds.
 # checkpoint DIR 'METADATA_JSON_MEMBERS': a checkpoint without tensors (the records are read first).

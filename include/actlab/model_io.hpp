@@ -35,19 +35,26 @@ std::string to_model_spec(const Sequential& model);
 struct ModelFile {
   Sequential model;
   InputScaling scaling;
+  // config.json's "weights_sha256" (lowercase hex), empty where it has none: the digest of the
+  // model.safetensors saved with it, checked by load_model.
+  std::string weights_sha256;
 };
 
-// The JSON config text of a model (indented, stable key order).
-std::string model_config_json(const Sequential& model, const InputScaling& scaling);
+// The JSON config text of a model (indented, stable key order); with a digest, "weights_sha256" too.
+std::string model_config_json(const Sequential& model, const InputScaling& scaling,
+                              std::string_view weights_sha256 = {});
 // Builds the architecture from config JSON text; `source` names the file in error messages.
 ModelFile model_from_config_json(std::string_view json_text, const std::string& source);
 
-// Writes DIR/config.json and DIR/model.safetensors (each atomically), creating DIR if needed. A
+// Writes DIR/model.safetensors, then DIR/config.json with that file's SHA-256 (each atomically),
+// creating DIR if needed. A
 // model that load_model would refuse (a layer argument out of range, a non-finite weight, a negative
 // running variance) is refused first, and nothing is written: std::invalid_argument or
 // std::runtime_error "DIR (not saved): ...".
 void save_model(const std::string& dir, const Sequential& model, const InputScaling& scaling);
-// Reads both files and checks every tensor's name, dtype and shape against the config.
+// Reads both files and checks every tensor's name, dtype and shape against the config, and the
+// weights file against the config's "weights_sha256" where it has one (configs written by hand or by
+// actlab before 0.2 have none).
 ModelFile load_model(const std::string& dir);
 
 // DIR/run.json, written beside a model by training: the data source it was trained on (paths made

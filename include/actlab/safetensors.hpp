@@ -31,4 +31,12 @@ TensorMap read_safetensors(const std::string& path, std::map<std::string, std::s
 void write_safetensors(const std::string& path, const TensorMap& tensors,
                        const std::map<std::string, std::string>& metadata = {});
 
+// The same two in memory: decode checks a file's bytes as read_safetensors does (errors name
+// `path`); encode returns the bytes write_safetensors would write (std::invalid_argument naming
+// `path` for a tensor it cannot encode).
+TensorMap decode_safetensors(std::span<const std::byte> file, const std::string& path,
+                             std::map<std::string, std::string>* metadata = nullptr);
+std::vector<std::byte> encode_safetensors(const TensorMap& tensors, const std::map<std::string, std::string>& metadata,
+                                          const std::string& path);
+
 }  // namespace actlab

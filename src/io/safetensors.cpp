@@ -52,8 +52,12 @@ struct Extent {
 }  // namespace
 
 TensorMap read_safetensors(const std::string& path, std::map<std::string, std::string>* metadata) {
+  return decode_safetensors(read_file(path), path, metadata);
+}
+
+TensorMap decode_safetensors(std::span<const std::byte> file, const std::string& path,
+                             std::map<std::string, std::string>* metadata) {
   using nlohmann::json;
-  const std::vector<std::byte> file = read_file(path);
   auto fail = [&](const std::string& what) { return std::runtime_error(fmt::format("{}: {}", path, what)); };
   if (file.size() < 8) throw fail(fmt::format("file is {} bytes, too short for a safetensors header", file.size()));
   std::uint64_t header_len = 0;
@@ -150,6 +154,11 @@ TensorMap read_safetensors(const std::string& path, std::map<std::string, std::s
 
 void write_safetensors(const std::string& path, const TensorMap& tensors,
                        const std::map<std::string, std::string>& metadata) {
+  write_file_atomic(path, encode_safetensors(tensors, metadata, path));
+}
+
+std::vector<std::byte> encode_safetensors(const TensorMap& tensors, const std::map<std::string, std::string>& metadata,
+                                          const std::string& path) {
   using nlohmann::json;
   json header = json::object();  // std::map underneath: keys come out sorted
   if (!metadata.empty()) header["__metadata__"] = metadata;
@@ -187,7 +196,7 @@ void write_safetensors(const std::string& path, const TensorMap& tensors,
     if (bytes) std::memcpy(data, t.dtype == "F32" ? static_cast<const void*>(t.f32.data()) : t.i64.data(), bytes);
     data += bytes;
   }
-  write_file_atomic(path, out);
+  return out;
 }
 
 }  // namespace actlab

@@ -4,9 +4,11 @@
 #include "actlab/model_io.hpp"
 #include "actlab/safetensors.hpp"
 #include "io/printable.hpp"
+#include "io/sha256.hpp"
 #include "nn/layer_args.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <filesystem>
 #include <fmt/format.h>
@@ -61,7 +63,7 @@ std::string shape_text(const std::vector<std::size_t>& shape) {
 
 }  // namespace
 
-std::string model_config_json(const Sequential& model, const InputScaling& scaling) {
+std::string model_config_json(const Sequential& model, const InputScaling& scaling, std::string_view weights_sha256) {
   ordered_json layers = ordered_json::array();
   for (std::size_t i = 0; i < model.layers().size(); ++i) {
     const Layer& layer = model.layers()[i];
@@ -87,6 +89,8 @@ std::string model_config_json(const Sequential& model, const InputScaling& scali
   config["in_features"] = model.in_features();
   config["out_features"] = model.out_features();
   config["input_scaling"] = {{"scale", scaling.scale}, {"shift", scaling.shift}};
+  // Before the layers, on a line of its own: deleting that line leaves valid JSON.
+  if (!weights_sha256.empty()) config["weights_sha256"] = weights_sha256;
   config["layers"] = layers;
   return config.dump(2) + "\n";
 }
@@ -125,6 +129,16 @@ ModelFile model_from_config_json(std::string_view json_text, const std::string& 
       !float_number(sc.value("shift", ordered_json(0.0))))
     fail("\"input_scaling\" must be {\"scale\": number, \"shift\": number}, finite as float32");
   out.scaling = {sc.value("scale", 1.0f), sc.value("shift", 0.0f)};
+
+  if (config.contains("weights_sha256")) {
+    const auto& digest = config["weights_sha256"];
+    const bool hex = digest.is_string() && digest.get<std::string>().size() == 64 &&
+                     digest.get<std::string>().find_first_not_of("0123456789abcdefABCDEF") == std::string::npos;
+    if (!hex) fail("\"weights_sha256\" must be 64 hex digits (the SHA-256 of model.safetensors)");
+    out.weights_sha256 = digest.get<std::string>();
+    std::transform(out.weights_sha256.begin(), out.weights_sha256.end(), out.weights_sha256.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  }
 
   const std::size_t in_features = config["in_features"].get<std::size_t>();
   std::vector<Layer> layers;
@@ -208,16 +222,20 @@ void save_model(const std::string& dir, const Sequential& model, const InputScal
   // What load_model would refuse is refused here, before anything is written: the loader's own
   // checks run on the config and the tensors (every layer's arguments; each tensor's name, shape,
   // size and values).
-  const std::string config = model_config_json(model, scaling);
+  const std::string weights_path = dir + "/model.safetensors";
+  const TensorMap tensors = model_tensors(model);
+  const std::vector<std::byte> weights = encode_safetensors(tensors, {{"format", "pt"}}, weights_path);
+  // The config names the weights file by its digest, so that a save cut off between the two files
+  // (new weights beside the old config) is refused by load_model instead of loading a mixed model.
+  const std::string config = model_config_json(model, scaling, io_detail::sha256_hex(weights));
   const std::string source = fmt::format("{} (not saved)", dir);
   ModelFile probe = model_from_config_json(config, source);
-  const TensorMap tensors = model_tensors(model);
   TensorMap checked = tensors;
   set_model_tensors(probe.model, checked, source);
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) throw std::runtime_error(fmt::format("{}: cannot create the folder ({})", dir, ec.message()));
-  write_safetensors(dir + "/model.safetensors", tensors, {{"format", "pt"}});
+  write_file_atomic(weights_path, weights);
   write_file_atomic(dir + "/config.json", config);
 }
 
@@ -250,7 +268,17 @@ ModelFile load_model(const std::string& dir) {
   ModelFile out = model_from_config_json(
       std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()), config_path);
   const std::string weights_path = dir + "/model.safetensors";
-  TensorMap tensors = read_safetensors(weights_path);
+  const std::vector<std::byte> weights = read_file(weights_path);
+  if (!out.weights_sha256.empty()) {
+    const std::string digest = io_detail::sha256_hex(weights);
+    if (digest != out.weights_sha256)
+      throw std::runtime_error(fmt::format(
+          "{}: not the weights that config.json was saved with (SHA-256 {}..., config.json records {}...), as a "
+          "save cut off between the two files leaves them; if the weights were replaced on purpose, delete "
+          "\"weights_sha256\" from config.json",
+          weights_path, digest.substr(0, 12), out.weights_sha256.substr(0, 12)));
+  }
+  TensorMap tensors = decode_safetensors(weights, weights_path);
   set_model_tensors(out.model, tensors, weights_path);
   return out;
 }
