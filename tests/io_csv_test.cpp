@@ -55,6 +55,28 @@ TEST(Csv, WithoutHeaderTheFirstColumnIsTheLabel) {
   EXPECT_EQ(all_rows(s), expected);
 }
 
+// The first row is a header when it names its columns: no numbers, or a column named "label"
+// (numbered feature columns). One that mixes text and numbers otherwise is an error, since taking
+// it as a header would drop a data row with a typo without a word.
+TEST(Csv, AFirstRowIsAHeaderOnlyWhenItNamesTheColumns) {
+  TempDir t;
+  const std::string rows = "1,10,100\n0,20,200\n1,30,300\n0,40,400\n1,50,500\n";
+  write_text(t.file("numbered.csv"), "0,label,1\n10,1,100\n20,0,200\n30,1,300\n40,0,400\n50,1,500\n");
+  const auto numbered = load_data("csv:" + t.file("numbered.csv"), 1);
+  EXPECT_EQ(numbered.train.rows + numbered.test.rows, 5u);
+  EXPECT_EQ(numbered.train.num_classes, 2);
+
+  write_text(t.file("typo.csv"), "1,1O,100\n" + rows);  // a letter O in the first data row
+  EXPECT_TRUE(throws_with([&] { load_data("csv:" + t.file("typo.csv"), 1); },
+                          t.file("typo.csv") + ": line 1, column 2: '1O' is not a number", "header"));
+  write_text(t.file("named.csv"), "y,0,1\n" + rows);  // numbered columns without a 'label' column
+  EXPECT_TRUE(throws_with([&] { load_data("csv:" + t.file("named.csv"), 1); },
+                          t.file("named.csv") + ": line 1, column 1: 'y'", "'label'"));
+
+  write_text(t.file("unnamed.csv"), ",a,b\n" + rows);  // pandas' unnamed index column
+  EXPECT_EQ(load_data("csv:" + t.file("unnamed.csv"), 1).train.features, 2u);
+}
+
 TEST(Csv, SplitIsASeededShuffle) {
   TempDir t;
   std::string text = "label,x\n";

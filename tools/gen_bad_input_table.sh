@@ -202,6 +202,7 @@ bytes header_only.csv 'label,x\n';                 C "header, no rows" header_on
 bytes one_col.csv '1\n2\n3\n';                     C "one column" one_col.csv
 bytes text.csv 'label,x\n0,1\n1,abc\n';            C "a field that is not a number" text.csv
 bytes ragged.csv '0,1,2\n1,2\n';                   C "rows of different lengths" ragged.csv
+bytes typo.csv '0,1O\n1,2\n0,3\n1,4\n0,5\n';          C "a first row of numbers and text (a typo, not a header)" typo.csv
 bytes nan.csv '0,1\n1,nan\n0,2\n1,3\n0,4\n';       C "NaN in the data" nan.csv
 bytes inf.csv '0,1\n1,-inf\n0,2\n1,3\n0,4\n';      C "inf in the data" inf.csv
 bytes big.csv '0,1\n1,1e39\n0,2\n1,3\n0,4\n';      C "a value beyond float32" big.csv

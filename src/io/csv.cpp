@@ -76,15 +76,25 @@ Dataset read_csv_dataset(const std::string& path) {
       if (columns < 2)
         throw std::runtime_error(
             fmt::format("{}: line {}: need a label column and at least one feature column", path, line_no));
+      // A header names its columns: no cell is a number, or one is named "label" (numbered feature
+      // columns, "label,0,1,..."). A first row that mixes numbers and text otherwise is refused,
+      // not guessed at: taken as a header, a data row with a typo would vanish without a word.
       double unused;
-      const bool header = std::any_of(fields.begin(), fields.end(),
-                                      [&](std::string_view f) { return !parse_double(f, unused); });
-      if (header) {
-        const auto it = std::find_if(fields.begin(), fields.end(),
-                                     [](std::string_view f) { return iequals(f, "label"); });
-        label_col = it == fields.end() ? 0 : std::size_t(it - fields.begin());
+      const auto text_cell = std::find_if(fields.begin(), fields.end(),
+                                          [&](std::string_view f) { return !parse_double(f, unused); });
+      const auto label_name = std::find_if(fields.begin(), fields.end(),
+                                           [](std::string_view f) { return iequals(f, "label"); });
+      const bool all_text = std::none_of(fields.begin(), fields.end(),
+                                         [&](std::string_view f) { return parse_double(f, unused); });
+      if (all_text || label_name != fields.end()) {
+        label_col = label_name == fields.end() ? 0 : std::size_t(label_name - fields.begin());
         continue;
       }
+      if (text_cell != fields.end())
+        throw std::runtime_error(fmt::format(
+            "{}: line {}, column {}: '{}' is not a number, but other cells of this first row are (a header "
+            "names every column, or has one named 'label'; a data row is all numbers)",
+            path, line_no, std::size_t(text_cell - fields.begin()) + 1, printable(*text_cell)));
     }
     if (fields.size() != columns)
       throw std::runtime_error(

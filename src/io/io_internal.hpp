@@ -24,7 +24,8 @@ void reserve_on_huge_pages(std::vector<T>& v, std::size_t n) {
   if (n * sizeof(T) >= (std::size_t(4) << 20)) advise_huge_pages(v.data(), v.capacity() * sizeof(T));
 }
 
-// Reads a numeric CSV (optional header; label column "label", else the first) into float features and
+// Reads a numeric CSV (optional header: a first row without numbers, or with a column named "label";
+// label column "label", else the first) into float features and
 // class labels in [0, 255]; num_classes = max label + 1. Throws std::runtime_error "PATH: line N: ...".
 Dataset read_csv_dataset(const std::string& path);
 
