@@ -128,6 +128,30 @@ TEST(ApiMisuse, ActivationLayerWithoutAnActivationIsRefusedByTheModel) {
   EXPECT_TRUE(throws_saying([&] { empty.forward(y, x, 1, Mode::eval, rng); }, "no activation"));
 }
 
+// Activation::params is public: a value set past its range, or a choice index past the choices, is
+// refused where the activation enters a layer, a model or a file, and printed without reading out
+// of bounds.
+TEST(ApiMisuse, ActivationParametersSetDirectlyAreChecked) {
+  Activation gelu = make_activation("gelu");
+  gelu.params[0] = 7;  // "approximate" has two choices
+  EXPECT_EQ(gelu.to_string(), "gelu:approximate=7");
+  EXPECT_TRUE(throws_saying([&] { validate_activation(gelu); }, "approximate=7 is not the index of a choice"));
+  EXPECT_TRUE(throws_saying([&] { ActivationLayer{gelu}; }, "not the index of a choice"));
+  Activation elu = make_activation("elu");
+  elu.params[0] = NAN;
+  EXPECT_TRUE(throws_saying([&] { ActivationLayer{elu}; }, "out of range"));
+  EXPECT_EQ(Activation{}.to_string(), "(no activation)");
+
+  Sequential model = small_model("linear(4),gelu,linear(2)");
+  std::get<ActivationLayer>(model.layers()[1]).act.params[0] = 7;
+  const std::string never = (std::filesystem::temp_directory_path() / "actlab_never_saved").string();
+  EXPECT_TRUE(throws_saying([&] { save_model(never, model, {}); }, "not the index of a choice"));
+  EXPECT_FALSE(std::filesystem::exists(never));
+  std::vector<Layer> layers = {Linear(2, 2), ActivationLayer{make_activation("relu")}};
+  std::get<ActivationLayer>(layers[1]).act = gelu;
+  EXPECT_TRUE(throws_saying([&] { Sequential(2, std::move(layers)); }, "layer 1: gelu: approximate=7"));
+}
+
 TEST(ApiMisuse, MovedFromModelIsEmpty) {
   Sequential model = small_model("linear(4),relu,linear(2)");
   Sequential taken = std::move(model);

@@ -65,6 +65,8 @@ TEST(ModelSpec, BadSpecsNameTheProblem) {
             std::string::npos);
   EXPECT_NE(error_of([] { parse_model_spec("linear(10),softplus(beta=-1)", 4); }).find("beta"), std::string::npos);
   EXPECT_NE(error_of([] { parse_model_spec("", 4); }).find("empty"), std::string::npos);
+  EXPECT_NE(error_of([] { parse_model_spec("linear(=3)", 4); }).find("has no name before '='"), std::string::npos);
+  EXPECT_NE(error_of([] { parse_model_spec("linear(4),elu( =2)", 4); }).find("no name"), std::string::npos);
 }
 
 TEST(ModelFiles, SaveAndLoadGiveIdenticalOutputs) {

@@ -42,8 +42,13 @@ std::size_t param_index(const ActivationInfo& info, std::string_view key) {
                                           key, keys.empty() ? "none" : keys));
 }
 
+bool is_choice_index(const ParamInfo& p, double v) {
+  return v >= 0 && v < double(p.choices.size()) && v == std::floor(v);
+}
+
+// A choice by its word; any other value (params are public, so it may be anything) as a number.
 std::string format_value(const ParamInfo& p, double v) {
-  if (!p.choices.empty()) return std::string(p.choices[static_cast<std::size_t>(v)]);
+  if (!p.choices.empty() && is_choice_index(p, v)) return std::string(p.choices[static_cast<std::size_t>(v)]);
   return fmt::format("{}", v);
 }
 
@@ -80,6 +85,17 @@ void set_activation_param(Activation& act, std::string_view key, std::string_vie
 }
 
 void validate_activation(const Activation& act) {
+  if (!act.info) throw std::invalid_argument("activation without a table entry (default-constructed?)");
+  // Each value as set_activation_param would have checked it: params can also be written directly.
+  for (std::size_t i = 0; i < act.info->params.size(); ++i) {
+    const ParamInfo& p = act.info->params[i];
+    const double v = act.params[i];
+    const bool ok = p.choices.empty() ? (std::isfinite(v) && v >= p.min && v <= p.max) : is_choice_index(p, v);
+    if (!ok)
+      throw std::invalid_argument(fmt::format("{}: {}={} is {}", act.info->name, p.name, v,
+                                              p.choices.empty() ? fmt::format("out of range [{}, {}]", p.min, p.max)
+                                                                : "not the index of a choice"));
+  }
   if (!act.info->validate) return;
   if (const char* problem = act.info->validate(act.params)) {
     std::string values;
@@ -118,6 +134,7 @@ Activation parse_activation(std::string_view spec) {
 double Activation::param(std::string_view param_name) const { return params[param_index(*info, param_name)]; }
 
 std::string Activation::to_string() const {
+  if (!info) return "(no activation)";
   std::string out = info->name;
   char sep = ':';
   for (std::size_t i = 0; i < info->params.size(); ++i) {

@@ -25,6 +25,7 @@ const ActivationInfo& info_of(const Activation& act) {
 ActivationLayer::ActivationLayer(Activation a) : act(a) {
   if (info_of(act).learnable)
     throw std::invalid_argument(fmt::format("'{}' has a learned parameter: use the PReLU layer", act.name()));
+  validate_activation(act);
 }
 
 void ActivationLayer::forward(std::span<float> y, std::span<const float> x, std::size_t, Mode mode, Rng& rng) {

@@ -144,6 +144,7 @@ std::vector<LayerArg> layer_args(const Layer& layer) {
     }
     std::vector<LayerArg> operator()(const Dropout& d) const { return {{"p", number_text(d.p)}}; }
     std::vector<LayerArg> operator()(const ActivationLayer& a) const {
+      validate_activation(a.act);  // params are public: a choice index may have been set out of range
       std::vector<LayerArg> out;
       const auto& params = a.act.info->params;
       for (std::size_t i = 0; i < params.size(); ++i) {

@@ -53,8 +53,14 @@ Sequential parse_model_spec(std::string_view spec, std::size_t in_features) {
         for (std::string_view a : split_layers(inside)) {
           if (a.empty()) throw std::invalid_argument(fmt::format("{}: empty argument", where));
           const std::size_t eq = a.find('=');
-          if (eq == std::string_view::npos) args.push_back({"", std::string(a)});
-          else args.push_back({std::string(trim(a.substr(0, eq))), std::string(trim(a.substr(eq + 1)))});
+          if (eq == std::string_view::npos) {
+            args.push_back({"", std::string(a)});
+            continue;
+          }
+          const std::string_view key = trim(a.substr(0, eq));
+          // "=3" would otherwise pass as the positional value 3.
+          if (key.empty()) throw std::invalid_argument(fmt::format("{}: '{}' has no name before '='", where, a));
+          args.push_back({std::string(key), std::string(trim(a.substr(eq + 1)))});
         }
     }
     layers.push_back(make_layer(std::string(type), args, width, where, &parameters));

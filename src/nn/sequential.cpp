@@ -11,8 +11,15 @@ namespace {
 // Validates one layer against the width flowing into it; returns its output width.
 std::size_t chain_width(const Layer& layer, std::size_t index, std::size_t width) {
   // (Before the lambda below, which names the layer by its activation.)
-  if (const auto* act = std::get_if<ActivationLayer>(&layer); act && !act->act.info)
-    throw std::invalid_argument(fmt::format("layer {}: an activation layer without an activation", index));
+  if (const auto* act = std::get_if<ActivationLayer>(&layer)) {
+    if (!act->act.info)
+      throw std::invalid_argument(fmt::format("layer {}: an activation layer without an activation", index));
+    try {
+      validate_activation(act->act);  // params are public: they may have been set past their ranges
+    } catch (const std::invalid_argument& e) {
+      throw std::invalid_argument(fmt::format("layer {}: {}", index, e.what()));
+    }
+  }
   auto fail = [&](const std::string& what) {
     throw std::invalid_argument(fmt::format("layer {} ({}): {}", index, layer_type(layer), what));
   };
