@@ -9,8 +9,10 @@
 
 #include <cmath>
 #include <gtest/gtest.h>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <omp.h>
+#include <utility>
 
 namespace actlab {
 namespace {
@@ -176,6 +178,54 @@ TEST(Diagnostics, SameReportWithOneAndTwoThreads) {
     return line;
   };
   EXPECT_EQ(report(1), report(2));
+}
+
+// What a checkpoint keeps of the diagnostics: a Diagnostics restored from another's state in the
+// middle of an epoch reports that epoch as the one that saw all of it did, bit for bit.
+TEST(Diagnostics, RestoredStateReportsTheWholeEpoch) {
+  const DataSplit data = load_data("spirals", 2);
+  const std::size_t steps_per_epoch = (data.train.rows + 63) / 64;
+  ASSERT_GT(steps_per_epoch, 8u);
+  bool handed_over = false;
+  const auto run = [&](std::size_t handover_step) {
+    Sequential model = parse_model_spec("linear(32),batchnorm1d,prelu,linear(32),tanh,linear(3)", 2);
+    Rng rng(6);
+    initialize_parameters(model, rng);
+    auto diagnostics = std::make_unique<Diagnostics>(model);
+    TrainConfig config;
+    config.epochs = 2;
+    config.batch = 64;
+    std::vector<std::string> lines;
+    TrainCallbacks callbacks;
+    callbacks.observe = [&](std::size_t step) { diagnostics->observe_step(step); };
+    callbacks.on_step = [&](std::size_t step) {
+      if (step != handover_step) return;
+      auto next = std::make_unique<Diagnostics>(model);
+      next->restore_state(diagnostics->state());
+      diagnostics = std::move(next);
+      handed_over = true;
+    };
+    callbacks.on_epoch = [&](const EpochStats& s) {
+      lines.push_back(Diagnostics::to_json_line(diagnostics->end_epoch(s.epoch, data.test)));
+    };
+    Trainer(model, data, config).run(callbacks);
+    return lines;
+  };
+  const auto whole = run(0);
+  EXPECT_EQ(whole.size(), 2u);
+  EXPECT_FALSE(handed_over);
+  EXPECT_EQ(run(7), whole);  // handed over in the first epoch
+  EXPECT_TRUE(std::exchange(handed_over, false));
+  EXPECT_EQ(run(steps_per_epoch + 5), whole);  // in the second
+  EXPECT_TRUE(handed_over);
+
+  Sequential other = parse_model_spec("linear(8),relu,linear(3)", 2);
+  Sequential model = parse_model_spec("linear(32),batchnorm1d,prelu,linear(32),tanh,linear(3)", 2);
+  const std::string state = Diagnostics(model).state();
+  Diagnostics elsewhere(other);
+  EXPECT_THROW(elsewhere.restore_state(state), std::runtime_error);
+  EXPECT_THROW(elsewhere.restore_state("{\"watched\": [1]"), std::runtime_error);
+  EXPECT_NO_THROW(Diagnostics(model).restore_state(state));
 }
 
 TEST(Diagnostics, JsonLineCarriesEveryField) {

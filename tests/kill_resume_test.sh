@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A run killed with SIGKILL at a random moment and resumed from its last checkpoint, and a run
-# stopped with Ctrl-C (SIGINT) and resumed, must end with weights bitwise identical to an
-# uninterrupted run with the same seed.  Usage: kill_resume_test.sh PATH/TO/actlab
+# stopped with Ctrl-C (SIGINT) and resumed, must end with weights and diagnostics bitwise identical
+# to an uninterrupted run with the same seed.  Usage: kill_resume_test.sh PATH/TO/actlab
 set -euo pipefail
 actlab="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"  # absolute: the test changes folders
 work=$(mktemp -d)
@@ -12,9 +12,12 @@ start=$(date +%s.%N)
 "$actlab" train "${args[@]}" --out "$work/whole" > /dev/null 2>&1
 whole_seconds=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
 
+# The weights, and the diagnostics of every epoch: the resumed epoch's too, whose accumulators up
+# to the checkpoint come back from it.
 check_same() {
   cmp "$work/whole/model.safetensors" "$1/model.safetensors" || { echo "FAIL: $2: weights differ"; exit 1; }
-  echo "ok: $2: weights bitwise identical"
+  cmp "$work/whole/diagnostics.jsonl" "$1/diagnostics.jsonl" || { echo "FAIL: $2: diagnostics differ"; exit 1; }
+  echo "ok: $2: weights and diagnostics bitwise identical"
 }
 
 # SIGKILL at random points (between 20% and 80% of the run), resumed, maybe several times.

@@ -314,6 +314,13 @@ checkpoint k_conf_type '"model_config": "{}", "train_config": "{\"epochs\": \"3\
 checkpoint k_conf_frac '"model_config": "{}", "train_config": "{\"epochs\": 2.5}", "progress": "{}"'; R "train_config: epochs 2.5" k_conf_frac
 checkpoint k_conf_neg '"model_config": "{}", "train_config": "{\"epochs\": 2, \"batch\": -1}", "progress": "{}"'; R "train_config: batch -1" k_conf_neg
 checkpoint k_model_none '"train_config": "{}", "progress": "{}"';                                  R "no model_config record" k_model_none
+# A real checkpoint (a run that diverges keeps its last good one), its diagnostics record edited to
+# name other layers (same length, so the file stays valid).
+"$actlab" train --data blobs:200 --epochs 3 --hidden 4 --no-bn --threads 1 --lr 1e30 --checkpoint-every 1 --out k_diag >/dev/null 2>&1 || true
+[ -f k_diag/checkpoint.safetensors ] || { echo "gen_bad_input_table: the diverging run left no checkpoint" >&2; exit 2; }
+sed -i '0,/watched\\":\[1,/s//watched\\":[7,/' k_diag/checkpoint.safetensors
+grep -aq 'watched\\":\[7,' k_diag/checkpoint.safetensors || { echo "gen_bad_input_table: cannot edit the diagnostics record" >&2; exit 2; }
+R "diagnostics record of another model" k_diag
 
 # Output paths.
 mkfifo fifo.npy

@@ -20,6 +20,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace actlab {
@@ -78,6 +79,13 @@ class Diagnostics {
   void observe_step(std::size_t step);
   // Summarizes the epoch, resets the accumulators. held_out: rows for the train/eval gap.
   EpochHealth end_epoch(int epoch, const Dataset& held_out);
+
+  // What the epoch so far has accumulated, as text for a checkpoint (exact: values kept as their
+  // bits), and its restoration in a Diagnostics built for the same model, so that a resumed epoch
+  // reports over all of its steps. restore_state throws std::runtime_error for a state of another
+  // model (other watched layers or widths) or one that does not parse.
+  std::string state() const;
+  void restore_state(std::string_view text);
 
   // One JSON object (one line of diagnostics.jsonl) and a compact one-line summary for the screen.
   static std::string to_json_line(const EpochHealth& health);

@@ -18,6 +18,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include <omp.h>
+#include <optional>
 #include <unistd.h>
 
 namespace actlab::cli {
@@ -123,12 +124,14 @@ int run_train(const TrainOptions& o) {
   Sequential model;
   InputScaling scaling;
   std::string checkpoint;
+  std::optional<std::string> resumed_diagnostics;  // the checkpoint's diagnostics accumulators
   if (!o.resume.empty()) {
     check_resume_options(o);
     check_out_dir(o.resume);  // writable, before any work
     checkpoint = o.resume + "/checkpoint.safetensors";
     const CheckpointInfo info = read_checkpoint_info(checkpoint);
     setup = setup_from_json(info.extra.count("run") ? info.extra.at("run") : "", checkpoint);
+    if (const auto it = info.extra.find("diagnostics"); it != info.extra.end()) resumed_diagnostics = it->second;
     // The run goes on where its checkpoint is, whatever folder it was started from (the stored
     // folder may be relative to another working directory, or name any place at all).
     setup.out_dir = o.resume;
@@ -166,6 +169,32 @@ int run_train(const TrainOptions& o) {
   Trainer trainer(model, data, config);
   if (!o.resume.empty()) trainer.restore(checkpoint);
 
+  // Diagnostics: one JSON line per epoch in diagnostics.jsonl (earlier epochs kept on --resume,
+  // and the resumed epoch's accumulators restored from the checkpoint where it has them).
+  std::unique_ptr<Diagnostics> diagnostics;
+  std::vector<std::string> health_lines;
+  const std::string health_path = setup.out_dir + "/diagnostics.jsonl";
+  if (o.diagnostics) {
+    diagnostics = std::make_unique<Diagnostics>(model);
+    if (resumed_diagnostics) {
+      try {
+        diagnostics->restore_state(*resumed_diagnostics);
+      } catch (const std::runtime_error& e) {
+        throw std::runtime_error(fmt::format("{}: {}", checkpoint, e.what()));
+      }
+    }
+    if (!o.resume.empty() && std::filesystem::exists(health_path)) {
+      const auto bytes = read_file(health_path);
+      std::string text(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+      for (std::size_t start = 0, end; start < text.size() && health_lines.size() < trainer.history().size();
+           start = end + 1) {
+        end = text.find('\n', start);
+        if (end == std::string::npos) end = text.size();
+        health_lines.push_back(text.substr(start, end - start));
+      }
+    }
+  }
+
   fmt::print("data: {} ({} train, {} test, {} features, {} classes)\n", data.name, data.train.rows, data.test.rows,
              data.train.features, data.train.num_classes);
   fmt::print("model: {} ({} parameters)\n", to_model_spec(model), count_parameters(model));
@@ -182,26 +211,11 @@ int run_train(const TrainOptions& o) {
   if (const std::size_t n = remove_stale_temporaries(setup.out_dir))
     fmt::print("note: removed {} temporary file{} that a killed run left in {}\n", n, n == 1 ? "" : "s",
                setup.out_dir);
-  const std::map<std::string, std::string> extra{{"run", setup_json(setup)}};
-  const auto save_checkpoint = [&] { trainer.save_checkpoint(checkpoint, extra); };
-
-  // Diagnostics: one JSON line per epoch in diagnostics.jsonl (earlier epochs kept on --resume).
-  std::unique_ptr<Diagnostics> diagnostics;
-  std::vector<std::string> health_lines;
-  const std::string health_path = setup.out_dir + "/diagnostics.jsonl";
-  if (o.diagnostics) {
-    diagnostics = std::make_unique<Diagnostics>(model);
-    if (!o.resume.empty() && std::filesystem::exists(health_path)) {
-      const auto bytes = read_file(health_path);
-      std::string text(reinterpret_cast<const char*>(bytes.data()), bytes.size());
-      for (std::size_t start = 0, end; start < text.size() && health_lines.size() < trainer.history().size();
-           start = end + 1) {
-        end = text.find('\n', start);
-        if (end == std::string::npos) end = text.size();
-        health_lines.push_back(text.substr(start, end - start));
-      }
-    }
-  }
+  const auto save_checkpoint = [&] {
+    std::map<std::string, std::string> extra{{"run", setup_json(setup)}};
+    if (diagnostics) extra["diagnostics"] = diagnostics->state();
+    trainer.save_checkpoint(checkpoint, extra);
+  };
 
   ProgressBar bar;
   TrainCallbacks callbacks;
