@@ -145,7 +145,8 @@ TEST(ApiMisuse, ActivationParametersSetDirectlyAreChecked) {
   Sequential model = small_model("linear(4),gelu,linear(2)");
   std::get<ActivationLayer>(model.layers()[1]).act.params[0] = 7;
   const std::string never = (std::filesystem::temp_directory_path() / "actlab_never_saved").string();
-  EXPECT_TRUE(throws_saying([&] { save_model(never, model, {}); }, "not the index of a choice"));
+  EXPECT_TRUE(throws_saying([&] { save_model(never, model, {}); },
+                            never + " (not saved): layer 1: gelu: approximate=7 is not the index of a choice"));
   EXPECT_FALSE(std::filesystem::exists(never));
   std::vector<Layer> layers = {Linear(2, 2), ActivationLayer{make_activation("relu")}};
   std::get<ActivationLayer>(layers[1]).act = gelu;

@@ -75,6 +75,11 @@ TEST(Csv, AFirstRowIsAHeaderOnlyWhenItNamesTheColumns) {
 
   write_text(t.file("unnamed.csv"), ",a,b\n" + rows);  // pandas' unnamed index column
   EXPECT_EQ(load_data("csv:" + t.file("unnamed.csv"), 1).train.features, 2u);
+  write_text(t.file("words.csv"), "class,nan,Infinity\n" + rows);  // words that parse as non-finite numbers
+  EXPECT_EQ(load_data("csv:" + t.file("words.csv"), 1).train.features, 2u);
+  write_text(t.file("nan_row.csv"), "1,nan,100\n" + rows);  // a data row, refused for its value
+  EXPECT_TRUE(throws_with([&] { load_data("csv:" + t.file("nan_row.csv"), 1); },
+                          t.file("nan_row.csv") + ": line 1, column 2: value 'nan' is not finite", ""));
 }
 
 TEST(Csv, SplitIsASeededShuffle) {

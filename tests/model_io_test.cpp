@@ -120,6 +120,10 @@ TEST(ModelFiles, CorruptFoldersGiveOneClearError) {
   write_file_atomic(dir + "/config.json", std::string(R"({"format":"actlab-model","version":1,"in_features":3,
       "layers":[{"type":"linear","in_features":3,"out_features":4},{"type":"wobble"}]})"));
   EXPECT_NE(error_of([&] { load_model(dir); }).find("layer 1"), std::string::npos);
+  // An argument without a name is not taken for the positional one.
+  write_file_atomic(dir + "/config.json", std::string(R"({"format":"actlab-model","version":1,"in_features":3,
+      "layers":[{"type":"linear","in_features":3,"":4}]})"));
+  EXPECT_NE(error_of([&] { load_model(dir); }).find("layer 0: an argument with an empty name"), std::string::npos);
   EXPECT_NE(error_of([&] { load_model(dir + "/nowhere"); }).find("nowhere"), std::string::npos);
 }
 
@@ -144,6 +148,12 @@ TEST(ModelFiles, WeightsFromAnotherSaveAreRefused) {
   EXPECT_NE(error.find("model.safetensors: not the weights that config.json was saved with"), std::string::npos)
       << error;
   EXPECT_NE(error.find("delete \"weights_sha256\""), std::string::npos) << error;
+
+  // A damaged file is named as such, not as another save's.
+  const std::vector<std::byte> good_weights = read_file(dir + "/model.safetensors");
+  write_file_atomic(dir + "/model.safetensors", std::span(good_weights).first(good_weights.size() - 4));
+  EXPECT_NE(error_of([&] { load_model(dir); }).find("data section"), std::string::npos);
+  write_file_atomic(dir + "/model.safetensors", good_weights);
 
   // Deleting that line, as the message says, pairs them by hand (it is a line of its own).
   std::string config(reinterpret_cast<const char*>(old_config.data()), old_config.size());

@@ -112,7 +112,9 @@ Activation make_activation(std::string_view name);
 // involve several parameters (rrelu's lower <= upper) are left to validate_activation, to be called
 // once all are set.
 void set_activation_param(Activation& act, std::string_view key, std::string_view value);
-// Throws std::invalid_argument when the parameters together are invalid, naming their values.
+// Throws std::invalid_argument when a parameter is outside its range or not the index of one of its
+// choices (Activation::params can be written directly), when the parameters together are invalid
+// (naming their values), or for an Activation without a table entry.
 void validate_activation(const Activation& act);
 
 // The one-call API. Shapes: x, y, dy, dx all have the same length n (any layout).

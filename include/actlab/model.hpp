@@ -21,7 +21,8 @@ class Sequential {
   Sequential& operator=(const Sequential&) = default;
   void swap(Sequential& other) noexcept;
   // Checks that the widths chain: each Linear's in_features, BatchNorm1d's num_features and PReLU's
-  // num_parameters (1 or the width) agree with the width flowing into it. Throws std::invalid_argument.
+  // num_parameters (1 or the width) agree with the width flowing into it, and that every activation
+  // layer has a valid activation (validate_activation). Throws std::invalid_argument.
   Sequential(std::size_t in_features, std::vector<Layer> layers);
 
   std::size_t in_features() const { return widths_.front(); }

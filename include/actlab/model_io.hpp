@@ -54,7 +54,7 @@ ModelFile model_from_config_json(std::string_view json_text, const std::string& 
 void save_model(const std::string& dir, const Sequential& model, const InputScaling& scaling);
 // Reads both files and checks every tensor's name, dtype and shape against the config, and the
 // weights file against the config's "weights_sha256" where it has one (configs written by hand or by
-// actlab before 0.2 have none).
+// earlier versions of actlab have none).
 ModelFile load_model(const std::string& dir);
 
 // DIR/run.json, written beside a model by training: the data source it was trained on (paths made

@@ -76,16 +76,17 @@ Dataset read_csv_dataset(const std::string& path) {
       if (columns < 2)
         throw std::runtime_error(
             fmt::format("{}: line {}: need a label column and at least one feature column", path, line_no));
-      // A header names its columns: no cell is a number, or one is named "label" (numbered feature
-      // columns, "label,0,1,..."). A first row that mixes numbers and text otherwise is refused,
-      // not guessed at: taken as a header, a data row with a typo would vanish without a word.
-      double unused;
+      // A header names its columns: no cell is a finite number ("nan", "Infinity" are names too), or
+      // one is named "label" (numbered feature columns, "label,0,1,..."). A first row that mixes
+      // numbers and text otherwise is refused, not guessed at: taken as a header, a data row with a
+      // typo would vanish without a word.
+      double v;
       const auto text_cell = std::find_if(fields.begin(), fields.end(),
-                                          [&](std::string_view f) { return !parse_double(f, unused); });
+                                          [&](std::string_view f) { return !parse_double(f, v); });
       const auto label_name = std::find_if(fields.begin(), fields.end(),
                                            [](std::string_view f) { return iequals(f, "label"); });
       const bool all_text = std::none_of(fields.begin(), fields.end(),
-                                         [&](std::string_view f) { return parse_double(f, unused); });
+                                         [&](std::string_view f) { return parse_double(f, v) && std::isfinite(v); });
       if (all_text || label_name != fields.end()) {
         label_col = label_name == fields.end() ? 0 : std::size_t(label_name - fields.begin());
         continue;

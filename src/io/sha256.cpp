@@ -62,7 +62,7 @@ std::string sha256_hex(std::span<const std::byte> bytes) {
   // The padding: a 1 bit, zeros, and the message length in bits as a big-endian 64-bit number, in
   // one or two final blocks.
   unsigned char tail[128] = {};
-  std::memcpy(tail, p, left);
+  if (left) std::memcpy(tail, p, left);  // (p is null for an empty span)
   tail[left] = 0x80;
   const std::size_t tail_size = left < 56 ? 64 : 128;
   const std::uint64_t bits = std::uint64_t(bytes.size()) * 8;

@@ -90,7 +90,7 @@ void validate_activation(const Activation& act) {
   for (std::size_t i = 0; i < act.info->params.size(); ++i) {
     const ParamInfo& p = act.info->params[i];
     const double v = act.params[i];
-    const bool ok = p.choices.empty() ? (std::isfinite(v) && v >= p.min && v <= p.max) : is_choice_index(p, v);
+    const bool ok = p.choices.empty() ? (v >= p.min && v <= p.max) : is_choice_index(p, v);  // NaN: neither
     if (!ok)
       throw std::invalid_argument(fmt::format("{}: {}={} is {}", act.info->name, p.name, v,
                                               p.choices.empty() ? fmt::format("out of range [{}, {}]", p.min, p.max)

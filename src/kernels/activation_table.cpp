@@ -259,7 +259,8 @@ void check_entry(const ActivationInfo& info) {
     if (!p.name || !*p.name) fail("a parameter has no name");
     if (p.choices.empty() && !(p.default_value >= p.min && p.default_value <= p.max))
       fail(fmt::format("{}={} is outside its range [{}, {}]", p.name, p.default_value, p.min, p.max));
-    if (!p.choices.empty() && !(p.default_value >= 0 && p.default_value < double(p.choices.size())))
+    if (!p.choices.empty() && !(p.default_value >= 0 && p.default_value < double(p.choices.size()) &&
+                                p.default_value == std::floor(p.default_value)))
       fail(fmt::format("{}: the default must index one of its {} choices", p.name, p.choices.size()));
   }
   if (!info.formula || !info.derivative) fail("the entry needs formula and derivative texts");

@@ -69,7 +69,13 @@ std::string model_config_json(const Sequential& model, const InputScaling& scali
     const Layer& layer = model.layers()[i];
     ordered_json l;
     l["type"] = layer_type(layer);
-    for (const LayerArg& a : layer_args(layer)) {
+    std::vector<LayerArg> args;
+    try {
+      args = layer_args(layer);  // checks an activation's parameters, which may have been set directly
+    } catch (const std::invalid_argument& e) {
+      throw std::invalid_argument(fmt::format("layer {}: {}", i, e.what()));
+    }
+    for (const LayerArg& a : args) {
       if (a.is_word) {
         l[a.key] = a.value;
         continue;
@@ -151,6 +157,8 @@ ModelFile model_from_config_json(std::string_view json_text, const std::string& 
     std::vector<LayerArg> args;
     for (const auto& [key, value] : l.items()) {
       if (key == "type") continue;
+      // An empty name would pass as the positional argument (linear's out_features).
+      if (key.empty()) throw std::runtime_error(fmt::format("{}: an argument with an empty name", where));
       if (value.is_string()) args.push_back({key, value.get<std::string>(), true});
       else if (value.is_number()) args.push_back({key, value.dump()});
       else throw std::runtime_error(fmt::format("{}: \"{}\" must be a number or a string", where, key));
@@ -223,12 +231,17 @@ void save_model(const std::string& dir, const Sequential& model, const InputScal
   // checks run on the config and the tensors (every layer's arguments; each tensor's name, shape,
   // size and values).
   const std::string weights_path = dir + "/model.safetensors";
+  const std::string source = fmt::format("{} (not saved)", dir);
   const TensorMap tensors = model_tensors(model);
   const std::vector<std::byte> weights = encode_safetensors(tensors, {{"format", "pt"}}, weights_path);
   // The config names the weights file by its digest, so that a save cut off between the two files
   // (new weights beside the old config) is refused by load_model instead of loading a mixed model.
-  const std::string config = model_config_json(model, scaling, io_detail::sha256_hex(weights));
-  const std::string source = fmt::format("{} (not saved)", dir);
+  std::string config;
+  try {
+    config = model_config_json(model, scaling, io_detail::sha256_hex(weights));
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument(fmt::format("{}: {}", source, e.what()));
+  }
   ModelFile probe = model_from_config_json(config, source);
   TensorMap checked = tensors;
   set_model_tensors(probe.model, checked, source);
@@ -269,16 +282,17 @@ ModelFile load_model(const std::string& dir) {
       std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()), config_path);
   const std::string weights_path = dir + "/model.safetensors";
   const std::vector<std::byte> weights = read_file(weights_path);
+  // The file's own structure first: a damaged file is named as such, not as another save's.
+  TensorMap tensors = decode_safetensors(weights, weights_path);
   if (!out.weights_sha256.empty()) {
     const std::string digest = io_detail::sha256_hex(weights);
     if (digest != out.weights_sha256)
       throw std::runtime_error(fmt::format(
-          "{}: not the weights that config.json was saved with (SHA-256 {}..., config.json records {}...), as a "
-          "save cut off between the two files leaves them; if the weights were replaced on purpose, delete "
-          "\"weights_sha256\" from config.json",
+          "{}: not the weights that config.json was saved with (SHA-256 {}..., config.json records {}...): "
+          "another save's, as a save cut off between the two files leaves them, or changed since; if the "
+          "weights were replaced on purpose, delete \"weights_sha256\" from config.json",
           weights_path, digest.substr(0, 12), out.weights_sha256.substr(0, 12)));
   }
-  TensorMap tensors = decode_safetensors(weights, weights_path);
   set_model_tensors(out.model, tensors, weights_path);
   return out;
 }
