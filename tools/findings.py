@@ -52,16 +52,22 @@ def pts(a, b):
     return f"{100 * (a - b):+.2f} points"
 
 
+def num(x, spec):
+    """A table cell: results.json writes null where there is no number (every run diverged, ...)."""
+    return "-" if x is None else format(x, spec)
+
+
 def table(results):
     rows = ["| recipe | test accuracy | epochs to target | dead units | saturated units | grad first/last | "
             "s/epoch | fwd+bwd ns/elem |", "|---|---|---|---|---|---|---|---|"]
     for r in sorted(results["recipes"], key=lambda r: -acc(r)):
         reach = r["epochs_to_target_mean"]
         div = f" ({r['diverged_runs']} of {len(r['runs'])} diverged)" if r.get("diverged_runs") else ""
-        rows.append(f"| {r['recipe']} | {pct(r['test_accuracy_mean'])} ± {std(r):.2f}{div} | "
-                    f"{'-' if reach is None else f'{reach:.1f}'} | {pct(r['dead_fraction_mean'])} | "
-                    f"{pct(r['saturated_fraction_mean'])} | {r['grad_ratio_first_last_mean']:.3g} | "
-                    f"{r['seconds_per_epoch_mean']:.2f} | {r['activation_cost_ns']:.2f} |")
+        spread = "" if r["test_accuracy_std"] is None else f" ± {std(r):.2f}"
+        rows.append(f"| {r['recipe']} | {pct(r['test_accuracy_mean'])}{spread}{div} | "
+                    f"{num(reach, '.1f')} | {pct(r['dead_fraction_mean'])} | "
+                    f"{pct(r['saturated_fraction_mean'])} | {num(r['grad_ratio_first_last_mean'], '.3g')} | "
+                    f"{num(r['seconds_per_epoch_mean'], '.2f')} | {num(r['activation_cost_ns'], '.2f')} |")
     return "\n".join(rows)
 
 

@@ -49,10 +49,6 @@ void report(const std::string& dir, bool enabled) {
 
 int run_compare(const ExperimentCliOptions& o) {
   set_threads(o.threads);
-  // Each recipe trains into a folder of its name: one listed twice would train over itself.
-  for (auto it = o.recipes.begin(); it != o.recipes.end(); ++it)
-    if (std::find(o.recipes.begin(), it, *it) != it)
-      throw std::invalid_argument(fmt::format("--recipes: '{}' is listed twice", *it));
   CompareOptions options;
   options.recipes = o.recipes;
   options.seeds = seeds_of(o.seeds);

@@ -181,7 +181,7 @@ void add_compare(CLI::App& app, ExperimentCliOptions& o, Command& command) {
             return v > 0 && v <= 1 ? std::string() : fmt::format("'{}' is not an accuracy in (0, 1]", text);
           },
           "(0, 1]"));
-  cmd->add_option("--out", o.out, "Output folder (default runs/compare)");
+  cmd->add_option("--out", o.out, "Output folder (default runs/compare)")->check(not_empty);
   add_experiment_options(cmd, o);
   cmd->callback([c = &command, opts = &o] { *c = [opts] { return run_compare(*opts); }; });
 }
@@ -199,7 +199,7 @@ void add_search(CLI::App& app, ExperimentCliOptions& o, Command& command) {
   cmd->add_option("--seed", o.seed, "Draws the candidates and the validation split")
       ->capture_default_str()
       ->check(whole_number);
-  cmd->add_option("--out", o.out, "Output folder (default runs/search)");
+  cmd->add_option("--out", o.out, "Output folder (default runs/search)")->check(not_empty);
   add_experiment_options(cmd, o);
   cmd->callback([c = &command, opts = &o] { *c = [opts] { return run_search(*opts); }; });
 }

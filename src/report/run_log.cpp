@@ -47,7 +47,7 @@ std::string scalar_text(const ordered_json& v) {
   if (v.is_boolean()) return v.get<bool>() ? "yes" : "no";
   if (v.is_number_integer() || v.is_number_unsigned()) return v.dump();
   if (v.is_number_float()) return fmt::format("{:.4g}", v.get<double>());
-  if (v.is_null()) return "";
+  if (v.is_null()) return "-";  // results.json's "no number" (a run that never reached the target, ...)
   if (v.is_array()) {
     std::string out;
     for (const auto& e : v) out += (out.empty() ? "" : ", ") + scalar_text(e);

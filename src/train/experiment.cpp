@@ -18,37 +18,76 @@
 namespace actlab {
 namespace {
 
+// NaN for no values: a summary over no runs (every seed diverged) is none, not 0.
 double mean(const std::vector<double>& v) {
   double s = 0.0;
   for (double x : v) s += x;
-  return v.empty() ? 0.0 : s / double(v.size());
+  return v.empty() ? std::nan("") : s / double(v.size());
 }
 
-// Sample standard deviation (n - 1), 0 for fewer than two values.
+// Sample standard deviation (n - 1); NaN for fewer than two values, where it is undefined.
 double stddev(const std::vector<double>& v) {
-  if (v.size() < 2) return 0.0;
+  if (v.size() < 2) return std::nan("");
   const double m = mean(v);
   double s = 0.0;
   for (double x : v) s += (x - m) * (x - m);
   return std::sqrt(s / double(v.size() - 1));
 }
 
+ordered_json number_or_null(double v) { return std::isnan(v) ? ordered_json(nullptr) : ordered_json(v); }
+
+// A table cell: "-" where there is no number.
+std::string cell(double v, const char* format) {
+  return std::isnan(v) ? std::string("-") : fmt::format(fmt::runtime(format), v);
+}
+
 ordered_json run_json(const RunSummary& r) {
+  const bool any_epoch = r.best_epoch > 0, reached = r.epochs_to_target > 0;
   return {{"seed", r.seed},
           {"dir", r.dir},
-          {"test_accuracy", r.test_accuracy},
-          {"best_epoch", r.best_epoch},
-          {"best_accuracy", r.best_accuracy},
-          {"epochs_to_target", r.epochs_to_target},
-          {"seconds_to_target", r.seconds_to_target},
-          {"seconds_per_epoch", r.seconds_per_epoch},
+          {"test_accuracy", number_or_null(r.test_accuracy)},
+          {"best_epoch", any_epoch ? ordered_json(r.best_epoch) : ordered_json(nullptr)},
+          {"best_accuracy", any_epoch ? ordered_json(r.best_accuracy) : ordered_json(nullptr)},
+          {"epochs_to_target", reached ? ordered_json(r.epochs_to_target) : ordered_json(nullptr)},
+          {"seconds_to_target", reached ? ordered_json(r.seconds_to_target) : ordered_json(nullptr)},
+          {"seconds_per_epoch", number_or_null(r.seconds_per_epoch)},
           {"dead_fraction", r.dead_fraction},
           {"saturated_fraction", r.saturated_fraction},
           {"grad_ratio_first_last", r.grad_ratio_first_last},
           {"diverged", r.diverged.empty() ? ordered_json(nullptr) : ordered_json(r.diverged)}};
 }
 
+// The distinct activations of a SPEC's layers in order (PReLU as "prelu"), as parse_activation reads
+// them: what the cost column times.
+std::vector<std::string> activations_of(const std::string& spec, std::size_t in_features) {
+  std::vector<std::string> out;
+  for (const Layer& layer : parse_model_spec(spec, in_features).layers()) {
+    std::string name;
+    if (const auto* a = std::get_if<ActivationLayer>(&layer)) name = a->act.to_string();
+    else if (std::holds_alternative<PReLU>(layer)) name = "prelu";
+    else continue;
+    if (std::find(out.begin(), out.end(), name) == out.end()) out.push_back(name);
+  }
+  return out;
+}
+
 }  // namespace
+
+void prepare_experiment_folder(const std::string& out_dir) {
+  std::error_code ec;
+  // The nearest part of the path that exists must be a folder ("/" is its own parent).
+  namespace fs = std::filesystem;
+  for (fs::path p = out_dir; !p.empty(); p = p == p.parent_path() ? fs::path() : p.parent_path()) {
+    if (!std::filesystem::exists(p, ec)) continue;
+    if (!std::filesystem::is_directory(p, ec))
+      throw std::invalid_argument(fmt::format("--out {}: {} is a file, not a folder", out_dir, p.string()));
+    break;
+  }
+  std::filesystem::create_directories(out_dir, ec);
+  if (ec) throw std::invalid_argument(fmt::format("--out {}: cannot make the folder ({})", out_dir, ec.message()));
+  for (const char* name : {"results.json", "results.md", "search.json", "search.md", "report.html"})
+    std::filesystem::remove(std::filesystem::path(out_dir) / name, ec);
+}
 
 std::string history_json(const std::vector<EpochStats>& history) {
   auto epochs = ordered_json::array();
@@ -62,6 +101,12 @@ std::string history_json(const std::vector<EpochStats>& history) {
 RunSummary train_run(const std::string& spec, const DataSplit& data, const TrainConfig& config,
                      const std::string& dir, double target_accuracy,
                      const std::function<void(const std::string&)>& log) {
+  // An earlier run's files in `dir` would otherwise stand beside this run's history: a run that
+  // diverges writes no model, and `eval` or `report` would read the old one.
+  for (const char* name : {"config.json", "model.safetensors", "run.json", "history.json", "diagnostics.jsonl"}) {
+    std::error_code ec;
+    std::filesystem::remove(std::filesystem::path(dir) / name, ec);
+  }
   Sequential model = parse_model_spec(spec, data.train.features);
   Rng init_rng(config.seed);
   initialize_parameters(model, init_rng);
@@ -110,7 +155,8 @@ RunSummary train_run(const std::string& spec, const DataSplit& data, const Train
   double elapsed = 0.0;
   for (const EpochStats& e : r.history) {
     elapsed += e.seconds;
-    if (e.test.accuracy > r.best_accuracy) r.best_accuracy = e.test.accuracy, r.best_epoch = e.epoch;
+    if (r.best_epoch == 0 || e.test.accuracy > r.best_accuracy)
+      r.best_accuracy = e.test.accuracy, r.best_epoch = e.epoch;
     if (r.epochs_to_target == 0 && e.test.accuracy >= target_accuracy)
       r.epochs_to_target = e.epoch, r.seconds_to_target = elapsed;
   }
@@ -131,8 +177,8 @@ RunSummary train_run(const std::string& spec, const DataSplit& data, const Train
   return r;
 }
 
-RecipeOutcome run_recipe(const std::string& name, const std::string& spec, const std::vector<std::string>& activations,
-                         const DataSplit& data, const std::vector<std::uint64_t>& seeds, const TrainConfig& base,
+RecipeOutcome run_recipe(const std::string& name, const std::string& spec, const DataSplit& data,
+                         const std::vector<std::uint64_t>& seeds, const TrainConfig& base,
                          const std::string& out_dir, double target_accuracy,
                          const std::function<void(const std::string&)>& log) {
   ordered_json runs = ordered_json::array();
@@ -159,51 +205,52 @@ RecipeOutcome run_recipe(const std::string& name, const std::string& spec, const
     per_epoch.push_back(r.seconds_per_epoch);
   }
   std::vector<double> costs;
-  for (const std::string& a : activations) costs.push_back(activation_cost_ns(a));
+  for (const std::string& a : activations_of(spec, data.train.features)) costs.push_back(activation_cost_ns(a));
   const double cost = mean(costs);
   const bool reached = epochs_to.size() == seeds.size();
   RecipeOutcome out;
-  out.accuracy_mean = acc.empty() ? std::nan("") : mean(acc);
-  out.accuracy_std = acc.empty() ? std::nan("") : stddev(acc);
-  const auto number_or_null = [](double v) { return std::isnan(v) ? ordered_json(nullptr) : ordered_json(v); };
+  out.accuracy_mean = mean(acc);
+  out.accuracy_std = stddev(acc);
   out.json = {{"recipe", name},
               {"spec", spec},
               {"test_accuracy_mean", number_or_null(out.accuracy_mean)},
               {"test_accuracy_std", number_or_null(out.accuracy_std)},
               {"diverged_runs", diverged},
-              {"best_epoch_mean", mean(best)},
+              {"best_epoch_mean", number_or_null(mean(best))},
               {"epochs_to_target_mean", reached ? ordered_json(mean(epochs_to)) : ordered_json(nullptr)},
               {"seconds_to_target_mean", reached ? ordered_json(mean(seconds_to)) : ordered_json(nullptr)},
-              {"dead_fraction_mean", mean(dead)},
-              {"saturated_fraction_mean", mean(saturated)},
-              {"grad_ratio_first_last_mean", mean(ratio)},
-              {"seconds_per_epoch_mean", mean(per_epoch)},
-              {"activation_cost_ns", cost},
+              {"dead_fraction_mean", number_or_null(mean(dead))},
+              {"saturated_fraction_mean", number_or_null(mean(saturated))},
+              {"grad_ratio_first_last_mean", number_or_null(mean(ratio))},
+              {"seconds_per_epoch_mean", number_or_null(mean(per_epoch))},
+              {"activation_cost_ns", number_or_null(cost)},
               {"runs", runs}};
   const std::string not_reached = fmt::format("not in all seeds ({}/{})", epochs_to.size(), seeds.size());
+  const std::string spread = acc.size() == 1 ? " (1 run)" : fmt::format(" ± {:.2f}", 100 * out.accuracy_std);
   const std::string accuracy =
       acc.empty() ? fmt::format("diverged ({}/{})", diverged, seeds.size())
-                  : fmt::format("{:.2f}% ± {:.2f}{}", 100 * out.accuracy_mean, 100 * out.accuracy_std,
+                  : fmt::format("{:.2f}%{}{}", 100 * out.accuracy_mean, spread,
                                 diverged ? fmt::format(" ({}/{} diverged)", diverged, seeds.size()) : "");
-  out.table_row =
-      fmt::format("| {} | {} | {:.1f} | {} | {} | {:.1f}% | {:.1f}% | {:.3g} | {:.2f} | {:.2f} |\n", name,
-                  accuracy, mean(best),
-                  reached ? fmt::format("{:.1f}", mean(epochs_to)) : not_reached,
-                  reached ? fmt::format("{:.1f}", mean(seconds_to)) : "-", 100 * mean(dead), 100 * mean(saturated),
-                  mean(ratio), mean(per_epoch), cost);
+  out.table_row = fmt::format(
+      "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n", name, accuracy, cell(mean(best), "{:.1f}"),
+      reached ? fmt::format("{:.1f}", mean(epochs_to)) : not_reached,
+      reached ? fmt::format("{:.1f}", mean(seconds_to)) : "-", cell(100 * mean(dead), "{:.1f}%"),
+      cell(100 * mean(saturated), "{:.1f}%"), cell(mean(ratio), "{:.3g}"), cell(mean(per_epoch), "{:.2f}"),
+      cell(cost, "{:.2f}"));
   return out;
 }
 
 std::string results_table_header(double target_accuracy) {
   return fmt::format(
-      "| recipe | test accuracy (mean ± std) | best epoch | epochs to {0:.0f}% | seconds to {0:.0f}% | dead | "
+      "| recipe | test accuracy (mean ± std) | best epoch | epochs to {0:.4g}% | seconds to {0:.4g}% | dead | "
       "saturated | grad first/last | s/epoch | fwd+bwd ns/elem |\n|---|---|---|---|---|---|---|---|---|---|\n",
       100 * target_accuracy);
 }
 
 std::string write_results(const std::string& out_dir, const std::string& data_name, const TrainConfig& config,
                           const std::vector<std::uint64_t>& seeds, const std::vector<std::size_t>& hidden,
-                          bool batchnorm, double target_accuracy, const std::vector<RecipeOutcome>& outcomes,
+                          std::optional<bool> batchnorm, double target_accuracy,
+                          const std::vector<RecipeOutcome>& outcomes,
                           const std::string& title) {
   ordered_json recipes = ordered_json::array();
   std::string table = results_table_header(target_accuracy);
@@ -216,7 +263,7 @@ std::string write_results(const std::string& out_dir, const std::string& data_na
                        {"seeds", seeds},
                        {"hidden", hidden},
                        {"depth", hidden.size()},
-                       {"batchnorm", batchnorm},
+                       {"batchnorm", batchnorm ? ordered_json(*batchnorm) : ordered_json(nullptr)},
                        {"target_accuracy", target_accuracy},
                        {"batch", config.batch},
                        {"optimizer", config.optimizer.kind},
@@ -228,9 +275,11 @@ std::string write_results(const std::string& out_dir, const std::string& data_na
   const std::string header = fmt::format(
       "# {} on {}\n\n{} epochs, seeds {}, hidden {}, BatchNorm {}, batch {}, {} lr {}. Accuracy is on the "
       "test set after the last epoch; dead and saturated are shares of the units of every activation layer in "
-      "the last epoch (the seed recipe's output ELU included); cost is the measured forward + backward time of "
-      "the activation per element.\n\n",
-      title, data_name, config.epochs, fmt::join(seeds, ","), fmt::join(hidden, ","), batchnorm ? "on" : "off",
+      "the last epoch (the seed recipe's output ELU included); cost is the measured forward + backward time per "
+      "element of the recipe's activations, averaged over the distinct ones in its SPEC; \"-\" where there is no "
+      "number (no run finished, or no activation).\n\n",
+      title, data_name, config.epochs, fmt::join(seeds, ","), fmt::join(hidden, ","),
+      batchnorm ? (*batchnorm ? "on" : "off") : "as each recipe's SPEC says",
       config.batch, config.optimizer.kind, config.optimizer.lr);
   write_file_atomic(out_dir + "/results.md", header + table);
   return text;
@@ -239,17 +288,16 @@ std::string write_results(const std::string& out_dir, const std::string& data_na
 std::string run_compare(const CompareOptions& o) {
   if (o.recipes.empty() || o.seeds.empty()) throw std::invalid_argument("compare: no recipes or no seeds");
   for (const std::string& recipe : o.recipes) recipe_spec(recipe, o.hidden, o.batchnorm, 2);  // validates names
+  for (auto it = o.recipes.begin(); it != o.recipes.end(); ++it)  // each trains into a folder of its name
+    if (std::find(o.recipes.begin(), it, *it) != it)
+      throw std::invalid_argument(fmt::format("--recipes: '{}' is listed twice", *it));
   const DataSplit data = load_data(o.data, 0);
+  prepare_experiment_folder(o.out_dir);
   const std::size_t classes = std::size_t(data.train.num_classes);
   std::vector<RecipeOutcome> outcomes;
-  for (const std::string& recipe : o.recipes) {
-    // The cost of the recipe's hidden activations (the seed recipe: its three, averaged).
-    const std::vector<std::string> acts =
-        recipe.rfind("seed", 0) == 0 ? std::vector<std::string>{"leaky_relu", "prelu", "elu"}
-                                     : std::vector<std::string>{recipe};
-    outcomes.push_back(run_recipe(recipe, recipe_spec(recipe, o.hidden, o.batchnorm, classes), acts, data, o.seeds,
+  for (const std::string& recipe : o.recipes)
+    outcomes.push_back(run_recipe(recipe, recipe_spec(recipe, o.hidden, o.batchnorm, classes), data, o.seeds,
                                   o.config, o.out_dir, o.target_accuracy, o.log));
-  }
   return write_results(o.out_dir, data.name, o.config, o.seeds, o.hidden, o.batchnorm, o.target_accuracy, outcomes,
                        "Comparison");
 }

@@ -6,6 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <optional>
+
 namespace actlab {
 
 using nlohmann::ordered_json;
@@ -16,17 +18,23 @@ struct RecipeOutcome {
   double accuracy_mean = 0.0, accuracy_std = 0.0;
 };
 
-// Trains `spec` once per seed into out_dir/runs/NAME-seedK and summarizes; `activations` are timed
-// for the cost column.
-RecipeOutcome run_recipe(const std::string& name, const std::string& spec, const std::vector<std::string>& activations,
-                         const DataSplit& data, const std::vector<std::uint64_t>& seeds, const TrainConfig& base,
+// Makes out_dir (std::invalid_argument when a file is in the way) and removes the summaries and the
+// report of an earlier experiment there, so that one cut short leaves none that describe other runs.
+void prepare_experiment_folder(const std::string& out_dir);
+
+// Trains `spec` once per seed into out_dir/runs/NAME-seedK and summarizes; the distinct activations
+// of its layers are timed for the cost column.
+RecipeOutcome run_recipe(const std::string& name, const std::string& spec, const DataSplit& data,
+                         const std::vector<std::uint64_t>& seeds, const TrainConfig& base,
                          const std::string& out_dir, double target_accuracy,
                          const std::function<void(const std::string&)>& log);
 
-// Writes out_dir/results.json and results.md; returns the JSON text.
+// Writes out_dir/results.json and results.md; returns the JSON text. batchnorm: whether every recipe
+// has BatchNorm, or std::nullopt where it differs between them (search: the winner's is its own).
 std::string write_results(const std::string& out_dir, const std::string& data_name, const TrainConfig& config,
                           const std::vector<std::uint64_t>& seeds, const std::vector<std::size_t>& hidden,
-                          bool batchnorm, double target_accuracy, const std::vector<RecipeOutcome>& outcomes,
+                          std::optional<bool> batchnorm, double target_accuracy,
+                          const std::vector<RecipeOutcome>& outcomes,
                           const std::string& title);
 
 }  // namespace actlab

@@ -2,6 +2,7 @@
 // Candidates are ranked on a validation split carved from the training set (the last 10% of a
 // seeded shuffle), never on the test set; the winner and the seed recipe are then trained on the
 // whole training set with several seeds and compared on the test set.
+#include "actlab/activation.hpp"
 #include "actlab/experiment.hpp"
 #include "actlab/file_io.hpp"
 #include "actlab/recipes.hpp"
@@ -9,6 +10,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <filesystem>
 #include <fmt/format.h>
 #include <numeric>
@@ -51,12 +53,31 @@ Dataset rows_of(const Dataset& data, const std::vector<std::size_t>& order, std:
   return out;
 }
 
+// "A% ± S" over the final seeds; without the spread for one run, "diverged" for none.
+std::string accuracy_text(double mean, double std) {
+  if (std::isnan(mean)) return "diverged in every seed";
+  if (std::isnan(std)) return fmt::format("{:.2f}%", 100 * mean);
+  return fmt::format("{:.2f}% ± {:.2f}", 100 * mean, 100 * std);
+}
+
+// Ranking key: a diverged candidate (NaN) ranks last.
+double rank_key(double accuracy) { return std::isnan(accuracy) ? -1.0 : accuracy; }
+
 }  // namespace
 
 std::string run_search(const SearchOptions& o) {
   if (o.activations.empty() || o.candidates < 2) throw std::invalid_argument("search: needs activations and >= 2 candidates");
-  for (const std::string& a : o.activations) recipe_spec(a, o.hidden, true, 2);  // validates the names
+  for (auto it = o.activations.begin(); it != o.activations.end(); ++it) {
+    // Each is a layer of its own in a candidate's SPEC (prelu a learned one): recipes are not.
+    if (*it != "prelu" && !find_activation(*it))
+      throw std::invalid_argument(fmt::format("--activations: '{}' is not an activation (known: prelu, or any of "
+                                              "`actlab list`)", *it));
+    // Twice would make the distinct candidates fewer than counted, and the draw below endless.
+    if (std::find(o.activations.begin(), it, *it) != it)
+      throw std::invalid_argument(fmt::format("--activations: '{}' is listed twice", *it));
+  }
   const DataSplit data = load_data(o.data, o.seed);
+  prepare_experiment_folder(o.out_dir);
   const std::size_t classes = std::size_t(data.train.num_classes);
   Rng rng(o.seed ^ 0x5345415243480000ull);
 
@@ -73,7 +94,10 @@ std::string run_search(const SearchOptions& o) {
   // Distinct random candidates.
   std::vector<Candidate> field;
   std::set<std::string> seen;
-  const std::size_t possible = std::size_t(std::pow(double(o.activations.size()), double(o.hidden.size()))) * 2;
+  // activations^layers x BatchNorm on/off, counted without overflow (64 layers of 8 exceed 2^64).
+  std::size_t possible = 2;
+  for (std::size_t i = 0; i < o.hidden.size() && possible < o.candidates; ++i)
+    possible = possible > SIZE_MAX / o.activations.size() ? SIZE_MAX : possible * o.activations.size();
   while (field.size() < std::min(o.candidates, possible)) {
     Candidate c;
     for (std::size_t i = 0; i < o.hidden.size(); ++i) c.activations.push_back(o.activations[rng.below(o.activations.size())]);
@@ -96,14 +120,15 @@ std::string run_search(const SearchOptions& o) {
       config.seed = o.seed;
       const RunSummary r = train_run(field[k].spec, ranking, config,
                                      fmt::format("{}/candidates/round{}-{}", o.out_dir, round, k), 0.0);
-      // A diverged candidate ranks last.
-      field[k].rounds.emplace_back(epochs, std::isnan(r.test_accuracy) ? 0.0 : r.test_accuracy);
-      search_seconds += r.seconds_per_epoch * epochs;
-      epochs_trained += epochs;
-      if (o.log) o.log(fmt::format("  {:6.2f}%  {}", 100 * r.test_accuracy, field[k].spec));
+      field[k].rounds.emplace_back(epochs, r.test_accuracy);  // NaN: diverged
+      for (const EpochStats& e : r.history) search_seconds += e.seconds;  // the epochs it completed
+      epochs_trained += int(r.history.size());
+      if (o.log)
+        o.log(std::isnan(r.test_accuracy) ? fmt::format("  diverged  {}", field[k].spec)
+                                          : fmt::format("  {:6.2f}%  {}", 100 * r.test_accuracy, field[k].spec));
     }
     std::stable_sort(alive.begin(), alive.end(), [&](std::size_t a, std::size_t b) {
-      return field[a].rounds.back().second > field[b].rounds.back().second;
+      return rank_key(field[a].rounds.back().second) > rank_key(field[b].rounds.back().second);
     });
     alive.resize((alive.size() + 1) / 2);
   }
@@ -112,18 +137,18 @@ std::string run_search(const SearchOptions& o) {
 
   // The winner against the seed recipe, on the full training set, judged on the test set.
   std::vector<RecipeOutcome> outcomes;
-  outcomes.push_back(run_recipe("search-best", best.spec, best.activations, data, o.final_seeds, o.config, o.out_dir,
-                                0.85, o.log));
-  outcomes.push_back(run_recipe("seed", recipe_spec("seed", o.hidden, true, classes), {"leaky_relu", "prelu", "elu"},
-                                data, o.final_seeds, o.config, o.out_dir, 0.85, o.log));
-  write_results(o.out_dir, data.name, o.config, o.final_seeds, o.hidden, true, 0.85, outcomes,
+  outcomes.push_back(run_recipe("search-best", best.spec, data, o.final_seeds, o.config, o.out_dir, 0.85, o.log));
+  outcomes.push_back(run_recipe("seed", recipe_spec("seed", o.hidden, true, classes), data, o.final_seeds, o.config,
+                                o.out_dir, 0.85, o.log));
+  write_results(o.out_dir, data.name, o.config, o.final_seeds, o.hidden, std::nullopt, 0.85, outcomes,
                 "Search winner against the seed recipe");
 
   ordered_json candidates = ordered_json::array();
   std::string md = fmt::format(
       "# Activation search on {}\n\nSuccessive halving over {} candidates (an activation per hidden layer from "
-      "{{{}}}, BatchNorm on or off), ranked by accuracy on a validation split (10% of the training set); "
-      "{} epoch(s) in the first round, doubling each round. Search cost: {} candidate-epochs, {:.1f} s.\n\n"
+      "{{{}}}, BatchNorm on or off), ranked by accuracy on a validation split (10% of the training set), a "
+      "diverged candidate last; {} epoch(s) in the first round, doubling each round. Search cost: {} "
+      "candidate-epochs completed, {:.1f} s.\n\n"
       "| candidate | {} |\n|---|{}\n",
       data.name, field.size(), fmt::join(o.activations, ", "), o.first_round_epochs, epochs_trained, search_seconds,
       "validation accuracy by round (epochs)", "---|");
@@ -131,8 +156,9 @@ std::string run_search(const SearchOptions& o) {
     ordered_json rounds = ordered_json::array();
     std::string cells;
     for (const auto& [e, a] : c.rounds) {
-      rounds.push_back({{"epochs", e}, {"validation_accuracy", a}});
-      cells += fmt::format("{:.2f}% ({}) ", 100 * a, e);
+      const ordered_json accuracy = std::isnan(a) ? ordered_json(nullptr) : ordered_json(a);
+      rounds.push_back({{"epochs", e}, {"validation_accuracy", accuracy}});
+      cells += std::isnan(a) ? fmt::format("diverged ({}) ", e) : fmt::format("{:.2f}% ({}) ", 100 * a, e);
     }
     candidates.push_back({{"spec", c.spec}, {"batchnorm", c.batchnorm}, {"rounds", rounds}});
     md += fmt::format("| `{}` | {}|\n", c.spec, cells);
@@ -148,10 +174,10 @@ std::string run_search(const SearchOptions& o) {
                             {"final", {outcomes[0].json, outcomes[1].json}},
                             {"candidates", candidates}};
   md += fmt::format(
-      "\n## Result\n\nBest: `{}`: {:.2f}% ± {:.2f} test accuracy over seeds {} ({} epochs), against the seed "
-      "recipe's {:.2f}% ± {:.2f}. See results.md for the full table and report.html for the curves.\n",
-      best.spec, 100 * outcomes[0].accuracy_mean, 100 * outcomes[0].accuracy_std, fmt::join(o.final_seeds, ","),
-      o.config.epochs, 100 * outcomes[1].accuracy_mean, 100 * outcomes[1].accuracy_std);
+      "\n## Result\n\nBest: `{}`: {} test accuracy over seeds {} ({} epochs), against the seed recipe's {}. "
+      "See results.md for the full table and report.html for the curves.\n",
+      best.spec, accuracy_text(outcomes[0].accuracy_mean, outcomes[0].accuracy_std), fmt::join(o.final_seeds, ","),
+      o.config.epochs, accuracy_text(outcomes[1].accuracy_mean, outcomes[1].accuracy_std));
   const std::string text = search.dump(2) + "\n";
   write_file_atomic(o.out_dir + "/search.json", text);
   write_file_atomic(o.out_dir + "/search.md", md);
