@@ -244,6 +244,42 @@ TEST(ReportActivations, RejectsBadInput) {
   o.specs = {"relu"};
   o.x_min = 1, o.x_max = 1;
   EXPECT_THROW(actlab::plot_activations(o), std::invalid_argument);
+  o.x_min = -1;
+  o.specs = {"relu", "relu"};  // two curves of one name, and two CSV columns
+  EXPECT_THROW(actlab::plot_activations(o), std::invalid_argument);
+  // A folder where the figure or its data would go is refused before anything is written.
+  TempDir tmp;
+  fs::create_directories(tmp.dir / "d.svg");
+  o.specs = {"relu"};
+  o.out = tmp.file("d.svg");
+  EXPECT_THROW(actlab::plot_activations(o), std::invalid_argument);
+  EXPECT_FALSE(fs::exists(tmp.file("d.csv")));
+}
+
+// A run whose loss blew up before it diverged would flatten the others on a linear axis.
+TEST(ReportData, LossesThatSpanOrdersOfMagnitudeGoOnALogAxis) {
+  using namespace actlab::report;
+  const auto run = [](std::vector<double> losses) {
+    RunLog r;
+    for (std::size_t e = 0; e < losses.size(); ++e) {
+      EpochRecord rec;
+      rec.epoch = int(e) + 1;
+      rec.train_loss = rec.test_loss = losses[e];
+      rec.train_accuracy = rec.test_accuracy = 0.5;
+      r.history.push_back(rec);
+    }
+    return r;
+  };
+  const auto loss_figure = [&](std::vector<RecipeRuns> recipes) {
+    for (const Figure& f : curve_figures(recipes))
+      if (f.name == "loss") return f;
+    return Figure{};
+  };
+  const Figure calm = loss_figure({{"a", {run({2.0, 1.0})}}, {"b", {run({1.5, 0.5})}}});
+  EXPECT_EQ(calm.script.find("logscale"), std::string::npos);
+  const Figure wild = loss_figure({{"a", {run({2.0, 1.0})}}, {"b", {run({1.5, 2.6e36})}}});
+  EXPECT_NE(wild.script.find("set logscale y"), std::string::npos);
+  EXPECT_NE(wild.caption.find("logarithmic"), std::string::npos);
 }
 
 TEST(ReportHelpers, EscapingAndEncoding) {

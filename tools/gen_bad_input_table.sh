@@ -337,6 +337,9 @@ run_case "output" "predict into a folder that does not exist" predict --model go
 # plot-activations: the grid runs in float32.
 run_case "output" "plot range beyond float32" plot-activations relu --range=-1e300,1e300 --out fig.svg
 run_case "output" "plot range too narrow for float32" plot-activations relu --range=0,1e-300 --out fig.svg
+mkdir -p a_dir.svg; run_case "output" "plot into a folder's name" plot-activations relu --out a_dir.svg
+run_case "output" "plot of an activation listed twice" plot-activations relu relu --out fig.svg
+run_case "output" "compare into a file" compare --recipes relu --data blobs:50 --epochs 1 --seeds 1 --out a_file
 
 # Command-line options (parsed by CLI11 before any actlab code runs; usage errors exit with 2).
 U() { run_case "options" "$@"; }
@@ -361,6 +364,10 @@ run_case "options" "--momentum with adam" train --data blobs:50 --epochs 1 --thr
 U "compare --target beyond 1" compare --target 5 --out model_out
 run_case "options" "compare with a recipe listed twice" compare --recipes relu,elu,relu --data blobs:50 --epochs 1 --seeds 1 --out model_out
 U "search --first-epochs 0" search --first-epochs 0 --out model_out
+U "compare into an empty folder name" compare --recipes relu --data blobs:50 --epochs 1 --seeds 1 --out ""
+run_case "options" "search with an activation listed twice" search --activations relu,relu --data blobs:50 --epochs 1 --seeds 1 --out model_out
+run_case "options" "search with a recipe as an activation" search --activations seed,relu --data blobs:50 --epochs 1 --seeds 1 --out model_out
+U "plot grid points that are not whole" plot-activations relu --points 2.5 --out fig.svg
 run_case "options" "negative learning rate" train --data blobs:50 --epochs 1 --threads 1 --lr -1 --out model_out
 run_case "options" "NaN learning rate" train --data blobs:50 --epochs 1 --threads 1 --lr nan --out model_out
 run_case "options" "infinite weight decay" train --data blobs:50 --epochs 1 --threads 1 --weight-decay inf --out model_out

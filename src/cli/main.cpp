@@ -145,7 +145,10 @@ void add_plot_activations(CLI::App& app, PlotActivationsOptions& o, Command& com
   cmd->add_option("names", o.specs, "Activation specs, e.g. relu elu:alpha=0.5 (default: every one of actlab list)");
   cmd->add_option("--out", o.out, "The figure: FILE.svg or FILE.png (the data goes to FILE.csv)")->capture_default_str();
   cmd->add_option("--range", o.range, "The x range MIN,MAX")->capture_default_str();
-  cmd->add_option("--points", o.points, "Grid points over the range")->capture_default_str()->check(CLI::Range(2, 1000000));
+  cmd->add_option("--points", o.points, "Grid points over the range")
+      ->capture_default_str()
+      ->check(whole_number)
+      ->check(CLI::Range(2, 1000000));
   cmd->callback([c = &command, opts = &o] { *c = [opts] { return run_plot_activations(*opts); }; });
 }
 

@@ -106,10 +106,16 @@ ActivationPlotResult plot_activations(const ActivationPlotOptions& options) {
     for (const std::string& spec : options.specs) acts.push_back(parse_activation(spec));
   }
   for (const Activation& a : acts) labels.push_back(a.to_string());
+  for (auto it = labels.begin(); it != labels.end(); ++it)  // one curve each, one CSV column each
+    if (std::find(labels.begin(), it, *it) != it)
+      throw std::invalid_argument(fmt::format("'{}' is listed twice", *it));
   const fs::path out(options.out);
   const std::string ext = out.extension().string();
   if (ext != ".svg" && ext != ".png")
     throw std::invalid_argument(fmt::format("--out {}: the figure's name must end in .svg or .png", options.out));
+  // Before anything is written: the figure and its data must be files.
+  for (const fs::path& p : {out, fs::path(out).replace_extension(".csv")})
+    if (fs::is_directory(p)) throw std::invalid_argument(fmt::format("--out {}: {} is a folder", options.out, p.string()));
   report::Figure figure = report::activation_figure(acts, labels, options.x_min, options.x_max, options.points);
   figure.height = std::max(figure.height, 150 + 24 * int(acts.size()));  // room for the legend
   if (out.has_parent_path()) fs::create_directories(out.parent_path());

@@ -104,8 +104,11 @@ Figure curve_figure(const std::vector<RecipeRuns>& recipes, const std::string& w
   const auto [first, last] = epoch_span(recipes);
   f.script = style + epoch_axis(first, last) + fmt::format("set ylabel {}\n", gnuplot_quote(ylabel));
   std::vector<Series> train_series, test_series;
+  double lowest = INFINITY, highest = 0.0;  // over every curve and band
   for (std::size_t i = 0; i < recipes.size(); ++i) {
     const std::vector<Aggregate> a = aggregate(recipes[i].runs, train), b = aggregate(recipes[i].runs, test);
+    for (const auto* curve : {&a, &b})
+      for (const Aggregate& x : *curve) lowest = std::min(lowest, x.lo), highest = std::max(highest, x.hi);
     std::map<int, std::pair<const Aggregate*, const Aggregate*>> rows;
     for (const Aggregate& x : a) rows[x.epoch].first = &x;
     for (const Aggregate& x : b) rows[x.epoch].second = &x;
@@ -130,18 +133,24 @@ Figure curve_figure(const std::vector<RecipeRuns>& recipes, const std::string& w
     }
   }
   const std::string key = what == "loss" ? "set key top right\n" : "set key bottom right\n";
+  // A run that blows up (a loss of 1e36 before it diverged) would flatten every other curve to 0 on
+  // a linear axis.
+  const bool log_axis = what == "loss" && lowest > 0 && highest > 1000 * lowest;
+  if (log_axis) f.script += "set logscale y\n";
+  const std::string axis_note = log_axis ? " The loss axis is logarithmic: the values span more than a factor 1000." : "";
   if (single) {
     f.title = what == "loss" ? "Loss" : "Accuracy";
     f.caption = fmt::format("Training {0} (running mean over each epoch, training mode) and test {0} after each "
-                            "epoch. A widening gap means overfitting.", what);
+                            "epoch. A widening gap means overfitting.{1}", what, axis_note);
     f.width = 800;
     train_series.insert(train_series.end(), test_series.begin(), test_series.end());
     f.script += key + fmt::format("set title {}\n", gnuplot_quote(f.title)) + plot_command(train_series, scale);
     return f;
   }
   f.title = what == "loss" ? "Loss per recipe" : "Accuracy per recipe";
-  f.caption = fmt::format("Mean over seeds per recipe; the shaded band spans the lowest to the highest seed. "
-                          "Left: training {0}; right: test {0}.", what);
+  f.caption = fmt::format("Mean over seeds per recipe; the shaded band spans the lowest to the highest seed. A "
+                          "run that diverged counts for the epochs it finished. Left: training {0}; right: test {0}.{1}",
+                          what, axis_note);
   f.width = 1100;
   f.script += "set multiplot layout 1,2\n" + key + fmt::format("set title 'training {}'\n", what) +
               plot_command(train_series, scale) + fmt::format("set title 'test {}'\n", what) +

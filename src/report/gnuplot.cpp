@@ -149,7 +149,11 @@ void draw_figure(const std::string& gnuplot, const Figure& figure, const std::st
                                          why.empty() ? "no message" : why));
   }
   sync_file(image);
-  fs::rename(image, path);
+  fs::rename(image, path, ec);
+  if (ec) {  // e.g. a folder of that name
+    fs::remove(image);
+    throw std::runtime_error(fmt::format("{}: cannot write the figure ({})", path, ec.message()));
+  }
 }
 
 }  // namespace actlab::report

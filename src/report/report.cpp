@@ -115,7 +115,9 @@ ReportResult write_report(const std::string& dir, const ReportOptions& options) 
   Page page;
   page.format = options.format;
   std::vector<Figure> figures;
-  const std::string name = fs::path(dir).lexically_normal().filename().string();
+  // "runs/x/" normalizes to "runs/x/", whose filename is empty: the folder's own name then.
+  std::string name = fs::path(dir).lexically_normal().filename().string();
+  if (name.empty()) name = fs::path(dir).lexically_normal().parent_path().filename().string();
   ComparisonLog log;
   RunLog single;
   LabelledRuns first_runs;
