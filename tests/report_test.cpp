@@ -181,6 +181,17 @@ TEST(ReportData, BadFoldersAreErrorsNamingTheFile) {
   }
 }
 
+TEST(ReportData, AnUnfinishedRunSaysHowToFinishIt) {
+  TempDir tmp;
+  std::ofstream(tmp.dir / "checkpoint.safetensors") << "x";
+  try {
+    actlab::write_report(tmp.dir.string());
+    ADD_FAILURE() << "no error";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("actlab train --resume " + tmp.dir.string()), std::string::npos) << e.what();
+  }
+}
+
 TEST(ReportData, ARunWithoutDiagnosticsStillHasCurves) {
   TempDir tmp;
   const std::string dir = copy_fixture(tmp, "run");

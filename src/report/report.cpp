@@ -109,6 +109,10 @@ void add_warnings(Page& page, const std::string& label, const RunLog& run) {
 ReportResult write_report(const std::string& dir, const ReportOptions& options) {
   const fs::path root(dir);
   const bool comparison = fs::exists(root / "results.json");
+  if (!comparison && !fs::exists(root / "history.json") && fs::exists(root / "checkpoint.safetensors"))
+    throw std::runtime_error(fmt::format("{}: a training run that has not finished (it holds a checkpoint, no "
+                                         "history.json yet): continue it with actlab train --resume {}, then report",
+                                         dir, dir));
   if (!comparison && !fs::exists(root / "history.json"))
     throw std::runtime_error(fmt::format("{}: no results.json (a comparison) or history.json (a training run): "
                                          "give a folder that actlab train --out or actlab compare --out wrote", dir));
