@@ -85,13 +85,20 @@ TEST(Experiment, OneRunHasNoSpreadAndAMissedTargetNoEpoch) {
   EXPECT_NE(table.find("epochs to 99.9%"), std::string::npos) << table;  // not rounded to 100%
 }
 
-// An experiment cut short must not leave the summary of an earlier one beside its new runs.
+// An experiment cut short must not leave the summary of an earlier one beside its new runs; files
+// that are not an experiment's own (--out . holds the user's files) stay.
 TEST(Experiment, AnEarlierSummaryIsRemovedBeforeTraining) {
   TempDir t;
   const fs::path out = t.dir / "c";
   fs::create_directories(out);
-  for (const char* name : {"results.json", "results.md", "report.html", "search.json", "search.md"})
-    std::ofstream(out / name) << "from an earlier experiment";
+  std::ofstream(out / "results.json") << "{\n  \"data\": \"spirals\",\n  \"epochs\": 2,\n  \"seeds\": [\n";
+  std::ofstream(out / "results.md") << "# Comparison on spirals\n\n2 epochs";
+  std::ofstream(out / "report.html") << "<!DOCTYPE html>\n<html lang=\"en\">\n<title>actlab comparison: c</title>";
+  std::ofstream(out / "search.md") << "# Activation search on spirals\n";  // a search's: compare leaves it
+  std::ofstream(out / "notes.md") << "mine";
+  const fs::path own = t.dir / "own";  // the user's files of the same names
+  fs::create_directories(own);
+  for (const char* name : {"results.json", "results.md", "report.html"}) std::ofstream(own / name) << "mine";
   CompareOptions o = small_compare(out);
   o.recipes = {"relu", "relu"};  // refused before anything is touched
   EXPECT_TRUE(throws_with<std::invalid_argument>([&] { run_compare(o); }, "--recipes", "listed twice"));
@@ -99,8 +106,12 @@ TEST(Experiment, AnEarlierSummaryIsRemovedBeforeTraining) {
   o.recipes = {"relu"};
   o.log = [](const std::string&) { throw std::runtime_error("stopped"); };  // as if killed at the first run
   EXPECT_ANY_THROW(run_compare(o));
-  for (const char* name : {"results.json", "results.md", "report.html", "search.json", "search.md"})
-    EXPECT_FALSE(fs::exists(out / name)) << name;
+  for (const char* name : {"results.json", "results.md", "report.html"}) EXPECT_FALSE(fs::exists(out / name)) << name;
+  EXPECT_TRUE(fs::exists(out / "search.md"));
+  EXPECT_TRUE(fs::exists(out / "notes.md"));
+  o.out_dir = own.string();
+  EXPECT_ANY_THROW(run_compare(o));
+  for (const char* name : {"results.json", "results.md", "report.html"}) EXPECT_TRUE(fs::exists(own / name)) << name;
 }
 
 TEST(Experiment, AFileInTheWayIsRefusedBeforeTraining) {

@@ -130,8 +130,8 @@ def main():
                     depth = "default MLP" if with_bn.startswith("mlp") else "deep MLP"
                     parts.append(f"{depth}: {pct(a['test_accuracy_mean'])} with BatchNorm, "
                                  f"{pct(b['test_accuracy_mean'])} without ({pts(a['test_accuracy_mean'], b['test_accuracy_mean'])}), "
-                                 f"gradient ratio first/last {a['grad_ratio_first_last_mean']:.3g} with, "
-                                 f"{b['grad_ratio_first_last_mean']:.3g} without")
+                                 f"gradient ratio first/last {num(a['grad_ratio_first_last_mean'], '.3g')} with, "
+                                 f"{num(b['grad_ratio_first_last_mean'], '.3g')} without")
         if parts:
             out.append(f"- **{recipe}**: " + "; ".join(parts) + ".")
     for name in ("mlp-nobn", "deep-nobn", "mlp-bn", "deep-bn"):

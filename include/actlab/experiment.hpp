@@ -34,10 +34,11 @@ struct RunSummary {
   std::string diverged;  // non-empty: training stopped on NaN/inf, with the trainer's message
 };
 
-// Trains `spec` on `data` with diagnostics and writes config.json, model.safetensors, history.json
-// and diagnostics.jsonl to `dir`. log (if set) receives one line per epoch. A run that stops on
-// NaN/inf is a result, not an error: `diverged` says where, and the epochs before it are kept
-// (no model file is written for it).
+// Trains `spec` on `data` with diagnostics and writes config.json, model.safetensors, run.json,
+// history.json and diagnostics.jsonl to `dir`, after removing those five files from it (an earlier
+// run's model must not stay beside this run's history when this one writes none). log (if set)
+// receives one line per epoch. A run that stops on NaN/inf is a result, not an error: `diverged`
+// says where, and the epochs before it are kept (no model file is written for it).
 RunSummary train_run(const std::string& spec, const DataSplit& data, const TrainConfig& config,
                      const std::string& dir, double target_accuracy,
                      const std::function<void(const std::string&)>& log = {});
@@ -56,7 +57,9 @@ struct CompareOptions {
 };
 
 // Runs every recipe with every seed, writes out_dir/results.json and results.md (and each run's
-// folder under out_dir/runs/), and returns the results JSON text.
+// folder under out_dir/runs/), and returns the results JSON text. Before training it removes the
+// results.json, results.md and report.html that an earlier experiment wrote in out_dir (each only
+// where its first bytes are actlab's), so that a comparison cut short leaves no summary of others.
 std::string run_compare(const CompareOptions& options);
 
 struct SearchOptions {
@@ -74,8 +77,9 @@ struct SearchOptions {
 
 // Successive halving over (activation per hidden layer, BatchNorm on/off): every candidate trains
 // for first_round_epochs, the better half continues with twice the epochs, until one is left; it
-// is then trained with final_seeds next to the seed recipe. Writes out_dir/search.json and
-// search.md; returns the JSON text.
+// is then trained with final_seeds next to the seed recipe. Writes out_dir/search.json, search.md,
+// results.json and results.md (removing earlier ones first, as run_compare does); returns the JSON
+// text of search.json.
 std::string run_search(const SearchOptions& options);
 
 }  // namespace actlab

@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -51,9 +52,9 @@ ordered_json run_json(const RunSummary& r) {
           {"epochs_to_target", reached ? ordered_json(r.epochs_to_target) : ordered_json(nullptr)},
           {"seconds_to_target", reached ? ordered_json(r.seconds_to_target) : ordered_json(nullptr)},
           {"seconds_per_epoch", number_or_null(r.seconds_per_epoch)},
-          {"dead_fraction", r.dead_fraction},
-          {"saturated_fraction", r.saturated_fraction},
-          {"grad_ratio_first_last", r.grad_ratio_first_last},
+          {"dead_fraction", number_or_null(r.dead_fraction)},
+          {"saturated_fraction", number_or_null(r.saturated_fraction)},
+          {"grad_ratio_first_last", number_or_null(r.grad_ratio_first_last)},
           {"diverged", r.diverged.empty() ? ordered_json(nullptr) : ordered_json(r.diverged)}};
 }
 
@@ -73,7 +74,7 @@ std::vector<std::string> activations_of(const std::string& spec, std::size_t in_
 
 }  // namespace
 
-void prepare_experiment_folder(const std::string& out_dir) {
+void prepare_experiment_folder(const std::string& out_dir, bool search) {
   std::error_code ec;
   // The nearest part of the path that exists must be a folder ("/" is its own parent).
   namespace fs = std::filesystem;
@@ -85,8 +86,29 @@ void prepare_experiment_folder(const std::string& out_dir) {
   }
   std::filesystem::create_directories(out_dir, ec);
   if (ec) throw std::invalid_argument(fmt::format("--out {}: cannot make the folder ({})", out_dir, ec.message()));
-  for (const char* name : {"results.json", "results.md", "search.json", "search.md", "report.html"})
-    std::filesystem::remove(std::filesystem::path(out_dir) / name, ec);
+  // Only files that the experiment writes, and only where their first bytes are what actlab writes
+  // there: --out may be a folder of the user's own (--out .).
+  struct Summary {
+    const char* name;
+    std::vector<const char*> marks;  // all of them within the first bytes
+  };
+  std::vector<Summary> summaries = {{"results.json", {"{\n  \"data\": ", "\"seeds\""}},
+                                    {"results.md", {"# Comparison on "}},
+                                    {"results.md", {"# Search winner against the seed recipe on "}},
+                                    {"report.html", {"<!DOCTYPE html>", "<title>actlab "}}};
+  if (search) {
+    summaries.push_back({"search.json", {"{\n  \"data\": ", "\"activations\""}});
+    summaries.push_back({"search.md", {"# Activation search on "}});
+  }
+  for (const Summary& s : summaries) {
+    const std::filesystem::path path = std::filesystem::path(out_dir) / s.name;
+    std::ifstream in(path, std::ios::binary);
+    std::string head(512, '\0');
+    in.read(head.data(), std::streamsize(head.size()));
+    head.resize(std::size_t(in.gcount()));
+    if (std::all_of(s.marks.begin(), s.marks.end(), [&](const char* m) { return head.find(m) != std::string::npos; }))
+      std::filesystem::remove(path, ec);
+  }
 }
 
 std::string history_json(const std::vector<EpochStats>& history) {
@@ -160,8 +182,9 @@ RunSummary train_run(const std::string& spec, const DataSplit& data, const Train
     if (r.epochs_to_target == 0 && e.test.accuracy >= target_accuracy)
       r.epochs_to_target = e.epoch, r.seconds_to_target = elapsed;
   }
-  if (r.history.empty()) {
-    r.test_accuracy = r.seconds_per_epoch = std::nan("");
+  if (r.history.empty()) {  // no epoch finished: none of the epoch's numbers exist
+    r.test_accuracy = r.seconds_per_epoch = r.dead_fraction = r.saturated_fraction = r.grad_ratio_first_last =
+        std::nan("");
     return r;
   }
   r.test_accuracy = r.diverged.empty() ? r.history.back().test.accuracy : std::nan("");
@@ -242,7 +265,7 @@ RecipeOutcome run_recipe(const std::string& name, const std::string& spec, const
 
 std::string results_table_header(double target_accuracy) {
   return fmt::format(
-      "| recipe | test accuracy (mean ± std) | best epoch | epochs to {0:.4g}% | seconds to {0:.4g}% | dead | "
+      "| recipe | test accuracy (mean ± std) | best epoch | epochs to {0:g}% | seconds to {0:g}% | dead | "
       "saturated | grad first/last | s/epoch | fwd+bwd ns/elem |\n|---|---|---|---|---|---|---|---|---|---|\n",
       100 * target_accuracy);
 }
@@ -292,7 +315,7 @@ std::string run_compare(const CompareOptions& o) {
     if (std::find(o.recipes.begin(), it, *it) != it)
       throw std::invalid_argument(fmt::format("--recipes: '{}' is listed twice", *it));
   const DataSplit data = load_data(o.data, 0);
-  prepare_experiment_folder(o.out_dir);
+  prepare_experiment_folder(o.out_dir, /*search=*/false);
   const std::size_t classes = std::size_t(data.train.num_classes);
   std::vector<RecipeOutcome> outcomes;
   for (const std::string& recipe : o.recipes)

@@ -19,8 +19,10 @@ struct RecipeOutcome {
 };
 
 // Makes out_dir (std::invalid_argument when a file is in the way) and removes the summaries and the
-// report of an earlier experiment there, so that one cut short leaves none that describe other runs.
-void prepare_experiment_folder(const std::string& out_dir);
+// report that an earlier experiment of the same kind wrote there (results.*, report.html, and for a
+// search search.*; each only if its first bytes are actlab's), so that one cut short leaves none
+// that describe other runs.
+void prepare_experiment_folder(const std::string& out_dir, bool search);
 
 // Trains `spec` once per seed into out_dir/runs/NAME-seedK and summarizes; the distinct activations
 // of its layers are timed for the cost column.

@@ -76,8 +76,9 @@ std::string run_search(const SearchOptions& o) {
     if (std::find(o.activations.begin(), it, *it) != it)
       throw std::invalid_argument(fmt::format("--activations: '{}' is listed twice", *it));
   }
+  recipe_spec("relu", o.hidden, true, 2);  // the hidden widths, as compare checks them
   const DataSplit data = load_data(o.data, o.seed);
-  prepare_experiment_folder(o.out_dir);
+  prepare_experiment_folder(o.out_dir, /*search=*/true);
   const std::size_t classes = std::size_t(data.train.num_classes);
   Rng rng(o.seed ^ 0x5345415243480000ull);
 
@@ -175,7 +176,7 @@ std::string run_search(const SearchOptions& o) {
                             {"candidates", candidates}};
   md += fmt::format(
       "\n## Result\n\nBest: `{}`: {} test accuracy over seeds {} ({} epochs), against the seed recipe's {}. "
-      "See results.md for the full table and report.html for the curves.\n",
+      "See results.md for the full table, and the report (report.html, or `actlab report DIR`) for the curves.\n",
       best.spec, accuracy_text(outcomes[0].accuracy_mean, outcomes[0].accuracy_std), fmt::join(o.final_seeds, ","),
       o.config.epochs, accuracy_text(outcomes[1].accuracy_mean, outcomes[1].accuracy_std));
   const std::string text = search.dump(2) + "\n";
