@@ -62,7 +62,8 @@ ordered_json run_json(const RunSummary& r) {
 // them: what the cost column times.
 std::vector<std::string> activations_of(const std::string& spec, std::size_t in_features) {
   std::vector<std::string> out;
-  for (const Layer& layer : parse_model_spec(spec, in_features).layers()) {
+  const Sequential model = parse_model_spec(spec, in_features);  // (a temporary's layers() would dangle)
+  for (const Layer& layer : model.layers()) {
     std::string name;
     if (const auto* a = std::get_if<ActivationLayer>(&layer)) name = a->act.to_string();
     else if (std::holds_alternative<PReLU>(layer)) name = "prelu";
