@@ -76,16 +76,16 @@ std::vector<std::string> activations_of(const std::string& spec, std::size_t in_
 }  // namespace
 
 void prepare_experiment_folder(const std::string& out_dir, bool search) {
+  namespace fs = std::filesystem;
   std::error_code ec;
   // The nearest part of the path that exists must be a folder ("/" is its own parent).
-  namespace fs = std::filesystem;
   for (fs::path p = out_dir; !p.empty(); p = p == p.parent_path() ? fs::path() : p.parent_path()) {
-    if (!std::filesystem::exists(p, ec)) continue;
-    if (!std::filesystem::is_directory(p, ec))
+    if (!fs::exists(p, ec)) continue;
+    if (!fs::is_directory(p, ec))
       throw std::invalid_argument(fmt::format("--out {}: {} is a file, not a folder", out_dir, p.string()));
     break;
   }
-  std::filesystem::create_directories(out_dir, ec);
+  fs::create_directories(out_dir, ec);
   if (ec) throw std::invalid_argument(fmt::format("--out {}: cannot make the folder ({})", out_dir, ec.message()));
   // Only files that the experiment writes, and only where their first bytes are what actlab writes
   // there: --out may be a folder of the user's own (--out .).
@@ -102,13 +102,13 @@ void prepare_experiment_folder(const std::string& out_dir, bool search) {
     summaries.push_back({"search.md", {"# Activation search on "}});
   }
   for (const Summary& s : summaries) {
-    const std::filesystem::path path = std::filesystem::path(out_dir) / s.name;
+    const fs::path path = fs::path(out_dir) / s.name;
     std::ifstream in(path, std::ios::binary);
     std::string head(512, '\0');
     in.read(head.data(), std::streamsize(head.size()));
     head.resize(std::size_t(in.gcount()));
     if (std::all_of(s.marks.begin(), s.marks.end(), [&](const char* m) { return head.find(m) != std::string::npos; }))
-      std::filesystem::remove(path, ec);
+      fs::remove(path, ec);
   }
 }
 
