@@ -22,6 +22,11 @@ std::vector<std::byte> read_file(const std::string& path, std::size_t max_bytes 
 void write_file_atomic(const std::string& path, std::span<const std::byte> bytes);
 void write_file_atomic(const std::string& path, const std::string& text);
 
+// Checks, before any work, that the folder `dir` can be made or written into: the nearest part of
+// its path that exists must be a folder this process may write into (a folder, existing or not, is
+// fine). Throws std::invalid_argument "--out DIR: ..." naming the part in the way.
+void check_output_folder(const std::string& dir);
+
 // Removes the temporary files that write_file_atomic left in `dir` when its process was killed
 // between creating one and renaming it (".NAME.tmp.PID.N" whose PID no longer runs). Returns how
 // many it removed; errors are ignored (a best-effort tidy-up). PIDs are this machine's and this

@@ -11,15 +11,12 @@
 #include "cli/progress.hpp"
 
 #include <algorithm>
-#include <cerrno>
 #include <csignal>
-#include <cstring>
 #include <filesystem>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include <omp.h>
 #include <optional>
-#include <unistd.h>
 
 namespace actlab::cli {
 namespace {
@@ -99,22 +96,6 @@ void check_resume_options(const TrainOptions& o) {
           name));
 }
 
-// The run folder is created only once training starts; a file in its way, or a folder this process
-// cannot write into, is refused now, before the data is loaded, rather than after the training (a
-// folder, existing or not, is fine).
-void check_out_dir(const std::string& out_dir) {
-  for (std::filesystem::path p = out_dir; !p.empty(); p = p.parent_path()) {
-    if (std::filesystem::is_directory(p)) {
-      if (::access(p.c_str(), W_OK | X_OK) != 0)
-        throw std::invalid_argument(
-            fmt::format("--out {}: cannot write into {}: {}", out_dir, p.string(), std::strerror(errno)));
-      return;
-    }
-    if (std::filesystem::exists(p))
-      throw std::invalid_argument(fmt::format("--out {}: {} is a file, not a folder", out_dir, p.string()));
-  }
-}
-
 }  // namespace
 
 int run_train(const TrainOptions& o) {
@@ -127,7 +108,7 @@ int run_train(const TrainOptions& o) {
   std::optional<std::string> resumed_diagnostics;  // the checkpoint's diagnostics accumulators
   if (!o.resume.empty()) {
     check_resume_options(o);
-    check_out_dir(o.resume);  // writable, before any work
+    check_output_folder(o.resume);  // writable, before any work
     checkpoint = o.resume + "/checkpoint.safetensors";
     const CheckpointInfo info = read_checkpoint_info(checkpoint);
     setup = setup_from_json(info.extra.count("run") ? info.extra.at("run") : "", checkpoint);
@@ -146,7 +127,7 @@ int run_train(const TrainOptions& o) {
     setup.data = absolute_data_source(o.data);  // the same data when resumed from another folder
     setup.name = o.model_spec.empty() ? o.recipe : "custom";
     setup.out_dir = o.out.empty() ? fmt::format("runs/{}-seed{}", setup.name, o.seed) : o.out;
-    check_out_dir(setup.out_dir);
+    check_output_folder(setup.out_dir);  // before the data is loaded, not after the training
     // A checkpoint there belongs to a run that did not finish: a new run would overwrite it and,
     // on a failure, name it as its own last good state.
     if (const std::string left = setup.out_dir + "/checkpoint.safetensors"; std::filesystem::exists(left))

@@ -228,6 +228,22 @@ void write_file_atomic(const std::string& path, const std::string& text) {
   write_file_atomic(path, std::as_bytes(std::span<const char>(text.data(), text.size())));
 }
 
+void check_output_folder(const std::string& dir) {
+  namespace fs = std::filesystem;
+  // Up the path to the first part that exists ("/" is its own parent).
+  for (fs::path p = dir; !p.empty(); p = p == p.parent_path() ? fs::path() : p.parent_path()) {
+    std::error_code ec;
+    if (fs::is_directory(p, ec)) {
+      if (::access(p.c_str(), W_OK | X_OK) != 0)
+        throw std::invalid_argument(
+            fmt::format("--out {}: cannot write into {}: {}", dir, p.string(), std::strerror(errno)));
+      return;
+    }
+    if (fs::exists(p, ec))
+      throw std::invalid_argument(fmt::format("--out {}: {} is a file, not a folder", dir, p.string()));
+  }
+}
+
 std::size_t remove_stale_temporaries(const std::string& dir) {
   static const std::regex temporary(R"(\..+\.tmp\.([0-9]{1,9})\.[0-9]+)");  // as write_file_atomic names them
   std::size_t removed = 0;

@@ -4,6 +4,8 @@
 // size needs (a few ms per MB); nothing calls it in a hot loop.
 #include "io/sha256.hpp"
 
+#include "io/hex.hpp"
+
 #include <array>
 #include <bit>
 #include <cstdint>
@@ -69,11 +71,9 @@ std::string sha256_hex(std::span<const std::byte> bytes) {
   for (int i = 0; i < 8; ++i) tail[tail_size - 1 - i] = static_cast<unsigned char>(bits >> (8 * i));
   for (std::size_t at = 0; at < tail_size; at += 64) compress(h, tail + at);
 
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (std::uint32_t word : h)
-    for (int shift = 28; shift >= 0; shift -= 4) out += kHex[(word >> shift) & 0xF];
-  return out;
+  std::array<std::byte, 32> digest;  // the state's words, big-endian
+  for (std::size_t i = 0; i < digest.size(); ++i) digest[i] = std::byte(h[i / 4] >> (24 - 8 * (i % 4)));
+  return hex_text(digest);
 }
 
 }  // namespace actlab::io_detail

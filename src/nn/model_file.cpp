@@ -3,12 +3,13 @@
 #include "actlab/file_io.hpp"
 #include "actlab/model_io.hpp"
 #include "actlab/safetensors.hpp"
+#include "io/hex.hpp"
 #include "io/printable.hpp"
 #include "io/sha256.hpp"
 #include "nn/layer_args.hpp"
 
 #include <algorithm>
-#include <cctype>
+#include <array>
 #include <cmath>
 #include <filesystem>
 #include <fmt/format.h>
@@ -138,12 +139,10 @@ ModelFile model_from_config_json(std::string_view json_text, const std::string& 
 
   if (config.contains("weights_sha256")) {
     const auto& digest = config["weights_sha256"];
-    const bool hex = digest.is_string() && digest.get<std::string>().size() == 64 &&
-                     digest.get<std::string>().find_first_not_of("0123456789abcdefABCDEF") == std::string::npos;
-    if (!hex) fail("\"weights_sha256\" must be 64 hex digits (the SHA-256 of model.safetensors)");
-    out.weights_sha256 = digest.get<std::string>();
-    std::transform(out.weights_sha256.begin(), out.weights_sha256.end(), out.weights_sha256.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    std::array<std::byte, 32> bytes;
+    if (!digest.is_string() || !io_detail::from_hex(digest.get_ref<const std::string&>(), bytes))
+      fail("\"weights_sha256\" must be 64 hex digits (the SHA-256 of model.safetensors)");
+    out.weights_sha256 = io_detail::hex_text(bytes);  // lower case, as sha256_hex writes it
   }
 
   const std::size_t in_features = config["in_features"].get<std::size_t>();

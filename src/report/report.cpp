@@ -119,9 +119,7 @@ ReportResult write_report(const std::string& dir, const ReportOptions& options) 
   Page page;
   page.format = options.format;
   std::vector<Figure> figures;
-  // "runs/x/" normalizes to "runs/x/", whose filename is empty: the folder's own name then.
-  std::string name = fs::path(dir).lexically_normal().filename().string();
-  if (name.empty()) name = fs::path(dir).lexically_normal().parent_path().filename().string();
+  const std::string name = folder_name(dir);
   ComparisonLog log;
   RunLog single;
   LabelledRuns first_runs;

@@ -54,6 +54,8 @@ struct RunLog {
 // Reads DIR/history.json (required), DIR/config.json and DIR/diagnostics.jsonl (both optional).
 // Throws std::runtime_error "FILE: what is wrong".
 RunLog read_run_log(const std::string& dir);
+// The name of the folder `dir` ("runs/x/" and "runs/x/." name x).
+std::string folder_name(const std::string& dir);
 
 struct RecipeRuns {
   std::string recipe;

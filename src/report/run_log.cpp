@@ -156,11 +156,15 @@ void read_diagnostics(RunLog& run, const std::string& path) {
 
 }  // namespace
 
+std::string folder_name(const std::string& dir) {
+  const fs::path normal = fs::path(dir).lexically_normal();  // "runs/x/" stays "runs/x/": no filename
+  return normal.has_filename() ? normal.filename().string() : normal.parent_path().filename().string();
+}
+
 RunLog read_run_log(const std::string& dir) {
   RunLog run;
   run.dir = dir;
-  run.name = fs::path(dir).lexically_normal().filename().string();
-  if (run.name.empty()) run.name = fs::path(dir).lexically_normal().parent_path().filename().string();
+  run.name = folder_name(dir);
   const std::string history_path = (fs::path(dir) / "history.json").string();
   const ordered_json history = parse_json(read_text(history_path), history_path);
   if (!history.is_array()) throw std::runtime_error(history_path + ": not a JSON array of epochs");

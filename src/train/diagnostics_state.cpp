@@ -2,11 +2,12 @@
 // bytes, so that they come back bit for bit (JSON numbers cannot hold the -inf that an unseen
 // unit's maximum starts at, and decimal text would round the doubles' sums).
 #include "actlab/diagnostics.hpp"
+#include "io/hex.hpp"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include <cstring>
+#include <span>
 #include <stdexcept>
 #include <type_traits>
 
@@ -16,31 +17,16 @@ namespace {
 template <class T>
 std::string hex_of(const std::vector<T>& values) {
   static_assert(std::is_trivially_copyable_v<T>);
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string out;
-  const auto* bytes = reinterpret_cast<const unsigned char*>(values.data());
-  for (std::size_t i = 0; i < values.size() * sizeof(T); ++i) {
-    out += digits[bytes[i] >> 4];
-    out += digits[bytes[i] & 15];
-  }
-  return out;
+  return io_detail::hex_text(std::as_bytes(std::span(values)));
 }
 
 // The values in `text` (as hex_of wrote them); exactly `count` of them, or an error naming `what`.
 template <class T>
 std::vector<T> values_of(const nlohmann::json& text, std::size_t count, const char* what) {
-  const auto fail = [&] { throw std::runtime_error(fmt::format("'{}' does not hold {} values", what, count)); };
-  if (!text.is_string()) fail();
-  const std::string& hex = text.get_ref<const std::string&>();
-  if (hex.size() != count * sizeof(T) * 2) fail();
   std::vector<T> out(count);
-  auto* bytes = reinterpret_cast<unsigned char*>(out.data());
-  for (std::size_t i = 0; i < hex.size(); ++i) {
-    const char c = hex[i];
-    const int digit = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-    if (digit < 0) fail();
-    bytes[i / 2] = static_cast<unsigned char>(i % 2 ? bytes[i / 2] | digit : digit << 4);
-  }
+  if (!text.is_string() ||
+      !io_detail::from_hex(text.get_ref<const std::string&>(), std::as_writable_bytes(std::span(out))))
+    throw std::runtime_error(fmt::format("'{}' does not hold {} values", what, count));
   return out;
 }
 

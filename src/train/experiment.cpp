@@ -77,14 +77,8 @@ std::vector<std::string> activations_of(const std::string& spec, std::size_t in_
 
 void prepare_experiment_folder(const std::string& out_dir, bool search) {
   namespace fs = std::filesystem;
+  check_output_folder(out_dir);
   std::error_code ec;
-  // The nearest part of the path that exists must be a folder ("/" is its own parent).
-  for (fs::path p = out_dir; !p.empty(); p = p == p.parent_path() ? fs::path() : p.parent_path()) {
-    if (!fs::exists(p, ec)) continue;
-    if (!fs::is_directory(p, ec))
-      throw std::invalid_argument(fmt::format("--out {}: {} is a file, not a folder", out_dir, p.string()));
-    break;
-  }
   fs::create_directories(out_dir, ec);
   if (ec) throw std::invalid_argument(fmt::format("--out {}: cannot make the folder ({})", out_dir, ec.message()));
   // Only files that the experiment writes, and only where their first bytes are what actlab writes
