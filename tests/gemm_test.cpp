@@ -33,6 +33,8 @@ TEST(Gemm, MatchesDoubleProductAndIsTheSameWithOneAndTwoThreads) {
   const Shape shapes[] = {{128, 256, 784, false, true},  {256, 784, 128, true, false}, {128, 784, 256, false, false},
                           {128, 128, 256, false, true},  {128, 10, 128, false, true},  {1, 256, 784, false, true},
                           {300, 100, 50, true, true},    {2000, 64, 33, false, false},
+                          // one row, every layout (a matrix-vector product)
+                          {1, 300, 70, true, false},     {1, 129, 64, true, true},    {1, 1000, 50, false, false},
                           // widths whose column chunks round to a multiple of 16 below n / chunks
                           {64, 257, 80, false, true},    {48, 385, 64, false, false}, {32, 1025, 40, true, true}};
   for (const Shape& s : shapes) {
@@ -59,6 +61,26 @@ TEST(Gemm, MatchesDoubleProductAndIsTheSameWithOneAndTwoThreads) {
         worst = std::max(worst, std::fabs(one[std::size_t(i) * s.n + j] - expected) / bound);
       }
     EXPECT_LE(worst, 1.0) << name;  // float accumulation: within sqrt(k) 1e-6 of the magnitude
+  }
+}
+
+// One row with beta = 0 writes C without reading it (NaN there must not leak in), and takes op(A)'s
+// row with any stride: here column 2 of a [k, 3] matrix, op(A) = A^T.
+TEST(Gemm, OneRowIgnoresOldOutputAndReadsAStridedRow) {
+  const int k = 40, n = 300, lda = 3;
+  Rng rng(5);
+  std::vector<float> a(std::size_t(k) * lda), b(std::size_t(n) * k);
+  for (float& v : a) v = float(rng.normal());
+  for (float& v : b) v = float(rng.normal());
+  std::vector<float> c(n, std::nanf(""));
+  gemm(true, true, 1, n, k, 1.0f, a.data() + 2, lda, b.data(), k, 0.0f, c.data(), n);
+  for (int j = 0; j < n; ++j) {
+    double sum = 0.0, magnitude = 0.0;
+    for (int p = 0; p < k; ++p) {
+      sum += double(a[std::size_t(p) * lda + 2]) * b[std::size_t(j) * k + p];
+      magnitude += std::fabs(double(a[std::size_t(p) * lda + 2]) * b[std::size_t(j) * k + p]);
+    }
+    ASSERT_NEAR(c[j], sum, 1e-6 * magnitude * std::sqrt(k)) << "column " << j;
   }
 }
 

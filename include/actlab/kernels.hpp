@@ -33,4 +33,8 @@ std::string vector_isa();
 // ACTLAB_ISA.
 void limit_vector_isa(const std::string& name);
 
+// The BLAS kernels the matrix products run on, for reports: "OpenBLAS, SkylakeX kernels", with
+// "(OPENBLAS_CORETYPE=...)" when that variable chose them instead of OpenBLAS's detection.
+std::string describe_blas_kernels();
+
 }  // namespace actlab

@@ -247,6 +247,7 @@ BenchReport run_bench(const BenchOptions& o) {
   BenchReport r;
   r.cpu = cpu_name();
   r.isa = vector_isa();
+  r.blas = describe_blas_kernels();
   r.threads = omp_get_max_threads();
   const std::vector<Activation> acts = bench_activations(o);
   const bool with_prelu_layer = std::any_of(acts.begin(), acts.end(), [](const Activation& a) {
