@@ -55,7 +55,7 @@ void gemm(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const fl
     if (rows == 1) {
       // One row of op(A) times op(B) is a matrix-vector product. sgemm would first copy op(B)'s
       // block into its packed layout, all k x cols of it, to use it once: one image through the
-      // seed model's first layer took 55 us that way on OpenBLAS's AVX2 kernels, 11 as sgemv.
+      // seed model's first layer took 55 us that way on OpenBLAS's AVX2 kernels, 8-9 as sgemv.
       const int a_step = trans_a ? lda : 1;  // op(A)'s row: a row of A, or a column of A
       // beta = 0 must not read C (it may hold anything); some OpenBLAS versions scale y by beta
       // instead, and 0 * NaN is NaN.
