@@ -2,10 +2,14 @@
 // one and two threads for shapes that cut by columns, by rows, or not at all, and for widths that
 // do not divide into their chunks (every column computed).
 #include "kernels/gemm.hpp"
+#include "kernels/packed_gemm.hpp"
+
+#include "every_target.hpp"
 
 #include "actlab/random.hpp"
 
 #include <cmath>
+#include <cstring>
 #include <gtest/gtest.h>
 #include <omp.h>
 #include <vector>
@@ -82,6 +86,67 @@ TEST(Gemm, OneRowIgnoresOldOutputAndReadsAStridedRow) {
     }
     ASSERT_NEAR(c[j], sum, 1e-6 * magnitude * std::sqrt(k)) << "column " << j;
   }
+}
+
+// actlab's packed kernel on its own, on every instruction set: tiles cut at every edge (m and n
+// not multiples of the tile, n within one vector), both layouts of both operands, leading
+// dimensions wider than the matrices, alpha and beta, and beta = 0 over a C full of NaN. Each
+// element must be within the float accumulation bound of the double product, and the packed result
+// must not depend on how C is split into column blocks.
+TEST(PackedGemm, MatchesDoubleProductOnEveryTarget) {
+  struct Case {
+    int m, n, k;
+    bool trans_a, trans_b;
+    float alpha, beta;
+  };
+  const Case cases[] = {{128, 256, 784, false, true, 1, 0}, {256, 784, 128, true, false, 1, 0},
+                        {37, 45, 19, false, false, 0.5f, 0.7f}, {9, 10, 33, true, true, 1, 0},
+                        {8, 32, 1, false, true, 2, -1},     {7, 17, 100, true, false, 1, 0.3f},
+                        {300, 3, 5, false, false, 1, 0},    {1, 70, 64, false, true, 1, 0},
+                        {20, 20, 0, false, false, 1, 0.5f}};
+  on_every_target([&] {
+    for (const Case& t : cases) {
+      const int lda = (t.trans_a ? t.m : t.k) + 3, ldb = (t.trans_b ? t.k : t.n) + 2, ldc = t.n + 5;
+      Rng rng(std::uint64_t(t.m * 31 + t.n * 7 + t.k));
+      std::vector<float> a(std::size_t(t.trans_a ? t.k : t.m) * lda), b(std::size_t(t.trans_b ? t.n : t.k) * ldb);
+      std::vector<float> c0(std::size_t(t.m) * ldc);
+      for (float& v : a) v = float(rng.normal());
+      for (float& v : b) v = float(rng.normal());
+      for (float& v : c0) v = t.beta == 0 ? std::nanf("") : float(rng.normal());
+      std::vector<float> c = c0;
+      packed_gemm(t.trans_a, t.trans_b, t.m, t.n, t.k, t.alpha, a.data(), lda, b.data(), ldb, t.beta, c.data(), ldc);
+      const std::string name = std::to_string(t.m) + "x" + std::to_string(t.n) + "x" + std::to_string(t.k);
+      for (int i = 0; i < t.m; ++i) {
+        for (int j = 0; j < t.n; ++j) {
+          double sum = 0.0, magnitude = 0.0;
+          for (int p = 0; p < t.k; ++p) {
+            const double x = t.trans_a ? a[std::size_t(p) * lda + i] : a[std::size_t(i) * lda + p];
+            const double y = t.trans_b ? b[std::size_t(j) * ldb + p] : b[std::size_t(p) * ldb + j];
+            sum += x * y;
+            magnitude += std::fabs(x * y);
+          }
+          const double old = t.beta == 0 ? 0.0 : double(c0[std::size_t(i) * ldc + j]);
+          const double expected = t.alpha * sum + t.beta * old;
+          const double bound = 1e-6 * (std::fabs(t.alpha) * magnitude + std::fabs(t.beta * old)) * std::sqrt(t.k + 1) + 1e-30;
+          ASSERT_LE(std::fabs(c[std::size_t(i) * ldc + j] - expected), bound) << name << " at " << i << "," << j;
+        }
+        for (int j = t.n; j < ldc; ++j)  // past n: untouched
+          ASSERT_TRUE(std::memcmp(&c[std::size_t(i) * ldc + j], &c0[std::size_t(i) * ldc + j], sizeof(float)) == 0)
+              << name << " wrote past column " << t.n;
+      }
+      // Two column blocks give the same bits as one call.
+      if (t.n >= 2) {
+        std::vector<float> split = c0;
+        const int left = t.n / 2;
+        packed_gemm(t.trans_a, t.trans_b, t.m, left, t.k, t.alpha, a.data(), lda, b.data(), ldb, t.beta, split.data(),
+                    ldc);
+        packed_gemm(t.trans_a, t.trans_b, t.m, t.n - left, t.k, t.alpha, a.data(), lda,
+                    t.trans_b ? b.data() + std::size_t(left) * ldb : b.data() + left, ldb, t.beta, split.data() + left,
+                    ldc);
+        EXPECT_TRUE(std::memcmp(split.data(), c.data(), c.size() * sizeof(float)) == 0) << name;
+      }
+    }
+  });
 }
 
 }  // namespace

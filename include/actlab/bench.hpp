@@ -64,7 +64,7 @@ struct InferenceTiming {
 
 struct BenchReport {
   std::string cpu, isa;
-  std::string blas;  // the OpenBLAS kernels in use, and OpenBLAS's own choice where actlab changed it
+  std::string matrix_products;  // describe_matrix_products()
   int threads = 1;
   std::vector<Roof> roofs;
   std::vector<KernelTiming> kernels;

@@ -33,8 +33,13 @@ std::string vector_isa();
 // ACTLAB_ISA.
 void limit_vector_isa(const std::string& name);
 
-// The BLAS kernels the matrix products run on, for reports: "OpenBLAS, SkylakeX kernels", with
-// "(OPENBLAS_CORETYPE=...)" when that variable chose them instead of OpenBLAS's detection.
-std::string describe_blas_kernels();
+// The kernels the matrix products run on, for reports: "OpenBLAS, SkylakeX kernels", or on a CPU
+// with AVX-512 where OpenBLAS runs older kernels, actlab's own packed AVX-512 kernel for all but
+// one-row and narrow products. "(OPENBLAS_CORETYPE=...)" when that variable chose OpenBLAS's
+// kernels. The environment variable ACTLAB_GEMM=blas keeps every product on the BLAS,
+// ACTLAB_GEMM=packed puts all but one-row products on actlab's kernel, auto (the default) chooses
+// as above. Different kernels round differently: the same seed gives the same bits on the same
+// kernels. Throws std::invalid_argument for another value of ACTLAB_GEMM (kernel_mode() too).
+std::string describe_matrix_products();
 
 }  // namespace actlab

@@ -1,21 +1,58 @@
-// Which OpenBLAS kernels run the matrix products, for reports (actlab/kernels.hpp).
+// Which kernels run the matrix products (gemm.cpp chooses; actlab/kernels.hpp describes).
 #include "actlab/kernels.hpp"
+#include "kernels/gemm.hpp"
+#include "kernels/packed_gemm.hpp"
 
 #include <cstdlib>
 #include <dlfcn.h>
+#include <fmt/format.h>
+#include <stdexcept>
 #include <string>
 
 namespace actlab {
 
-std::string describe_blas_kernels() {
+std::string openblas_core_name() {
   // Looked up rather than linked: another BLAS in OpenBLAS's place need not have it.
-  const auto core_name = reinterpret_cast<char* (*)()>(dlsym(RTLD_DEFAULT, "openblas_get_corename"));
-  const char* core = core_name ? core_name() : nullptr;
-  std::string text = core ? std::string("OpenBLAS, ") + core + " kernels" : "a BLAS that does not name its kernels";
-  // OpenBLAS picks its kernels by CPU when it loads, unless this variable names them: a machine
-  // where it is set to an older core's runs every product on that core's (narrower) kernels.
-  if (const char* forced = std::getenv("OPENBLAS_CORETYPE")) text += std::string(" (OPENBLAS_CORETYPE=") + forced + ")";
-  return text;
+  static const std::string name = [] {
+    const auto core_name = reinterpret_cast<char* (*)()>(dlsym(RTLD_DEFAULT, "openblas_get_corename"));
+    const char* core = core_name ? core_name() : nullptr;
+    return std::string(core ? core : "");
+  }();
+  return name;
+}
+
+bool blas_has_avx512_kernels() {
+  // OpenBLAS's AVX-512 cores; a BLAS that does not name its kernels is taken to be the better one.
+  const std::string core = openblas_core_name();
+  return core.empty() || core == "SkylakeX" || core == "Cooperlake" || core == "SapphireRapids";
+}
+
+GemmKernels gemm_kernels_setting() {
+  static const GemmKernels setting = [] {
+    const char* value = std::getenv("ACTLAB_GEMM");
+    const std::string text = value ? value : "";
+    if (text.empty() || text == "auto") return GemmKernels::automatic;
+    if (text == "blas") return GemmKernels::blas;
+    if (text == "packed") return GemmKernels::packed;
+    throw std::invalid_argument(fmt::format("ACTLAB_GEMM '{}' is not one of: auto, blas, packed", text));
+  }();
+  return setting;
+}
+
+std::string describe_matrix_products() {
+  const std::string core = openblas_core_name();
+  std::string blas = core.empty() ? "a BLAS that does not name its kernels" : "OpenBLAS, " + core + " kernels";
+  // OpenBLAS picks its kernels by CPU when it loads, unless this variable names them.
+  if (const char* forced = std::getenv("OPENBLAS_CORETYPE")) blas += std::string(" (OPENBLAS_CORETYPE=") + forced + ")";
+  switch (gemm_kernels_setting()) {
+    case GemmKernels::blas: return blas + " (ACTLAB_GEMM=blas)";
+    case GemmKernels::packed: return "actlab's packed kernel (ACTLAB_GEMM=packed), but one-row products: " + blas;
+    case GemmKernels::automatic: break;
+  }
+  if (packed_gemm_is_avx512() && !blas_has_avx512_kernels())
+    return fmt::format("actlab's packed AVX-512 kernel, but products of one row or at most {} columns: {}",
+                       packed_min_columns - 1, blas);
+  return blas;
 }
 
 }  // namespace actlab

@@ -1,4 +1,5 @@
 #include "kernels/gemm.hpp"
+#include "kernels/packed_gemm.hpp"
 #include "kernels/parallel_policy.hpp"
 
 #include <algorithm>
@@ -28,6 +29,41 @@ constexpr double parallel_multiply_adds = 1048576.0;
 
 thread_local double seconds_in_gemm = 0.0;
 
+// Per call: a cap on the vector instruction sets (limit_vector_isa) may change what the packed
+// kernel dispatches to.
+bool use_packed_kernel(int columns) {
+  switch (gemm_kernels_setting()) {
+    case GemmKernels::blas: return false;
+    case GemmKernels::packed: return true;
+    case GemmKernels::automatic: break;
+  }
+  return columns >= packed_min_columns && !blas_has_avx512_kernels() && packed_gemm_is_avx512();
+}
+
+// The packed kernel's bits do not depend on how C is cut, so its parts are what runs best: one
+// call on one thread (a 10000-row product cut into column chunks packed all of A once per chunk),
+// one part per thread otherwise, cut across the longer side of C (each part packs all of the other
+// operand again: B when the rows are cut, A when the columns are).
+void packed_in_parts(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float* a, int lda,
+                     const float* b, int ldb, float beta, float* c, int ldc) {
+  const int parts = worth_parallel(double(m) * double(n) * double(k), parallel_multiply_adds) ? omp_get_max_threads() : 1;
+  if (parts == 1) return packed_gemm(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  const bool by_rows = m >= n;
+  const int unit = by_rows ? 8 : 32;  // whole tiles of the AVX-512 kernel
+  const int size = ((by_rows ? m : n) + parts - 1) / parts, step = (size + unit - 1) / unit * unit;
+#pragma omp parallel for schedule(static)
+  for (int part = 0; part < parts; ++part) {
+    const int begin = part * step, end = std::min((by_rows ? m : n), begin + step);
+    if (begin >= end) continue;
+    if (by_rows)
+      packed_gemm(trans_a, trans_b, end - begin, n, k, alpha, trans_a ? a + begin : a + std::ptrdiff_t(begin) * lda,
+                  lda, b, ldb, beta, c + std::ptrdiff_t(begin) * ldc, ldc);
+    else
+      packed_gemm(trans_a, trans_b, m, end - begin, k, alpha, a, lda,
+                  trans_b ? b + std::ptrdiff_t(begin) * ldb : b + begin, ldb, beta, c + begin, ldc);
+  }
+}
+
 }  // namespace
 
 double gemm_seconds() { return seconds_in_gemm; }
@@ -39,6 +75,7 @@ void gemm(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const fl
     clock::time_point start = clock::now();
     ~Timed() { seconds_in_gemm += std::chrono::duration<double>(clock::now() - start).count(); }
   } timed;
+  if (m > 1 && use_packed_kernel(n)) return packed_in_parts(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
   const Grid grid = chunk_grid(m, n);
   // n / chunks rounded up, then to a multiple of 16: rounding n / chunks down first lost the last
   // columns where it was already a multiple of 16 (n = 257 in 2 chunks: 2 x 128).

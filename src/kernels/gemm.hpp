@@ -1,11 +1,15 @@
-// Matrix products for the layers, on OpenBLAS, with results that do not depend on the thread count.
+// Matrix products for the layers, on OpenBLAS or actlab's packed kernel (below), with results that
+// do not depend on the thread count.
 //
 // OpenBLAS splits some shapes differently for different thread counts, and then rounds differently
 // (seen for 128x256x784 between 1 and 2 threads). Here C is cut into chunks (of columns, or of rows
 // when the columns are few) whose number depends only on the shape; each chunk is one
 // single-threaded OpenBLAS call, and the chunks run in parallel when the work is large enough.
+// actlab's packed kernel gives the same bits however C is cut, so it runs one part per thread.
 // Same inputs, same bits, for any number of threads.
 #pragma once
+
+#include <string>
 
 namespace actlab {
 
@@ -17,5 +21,16 @@ void gemm(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const fl
 // Wall seconds spent inside gemm() on the calling thread since it started: the trainer reports an
 // epoch's matrix-product time from it (two clock reads per call, ~50 ns against microseconds).
 double gemm_seconds();
+
+// Which kernels run the products (blas_kernels.cpp). By default actlab's packed kernel
+// (packed_gemm.hpp) where it dispatches to AVX-512 and OpenBLAS runs AVX2 or older kernels (OpenBLAS
+// does on AVX-512 CPUs it does not know, or when OPENBLAS_CORETYPE names an older core), for blocks
+// of packed_min_columns or more columns: there it ran the seed model's products 1.5-3.7x faster
+// than OpenBLAS's Haswell kernels, and narrower ones slower. ACTLAB_GEMM=blas or =packed forces one.
+enum class GemmKernels { automatic, blas, packed };
+GemmKernels gemm_kernels_setting();  // ACTLAB_GEMM, read once; throws std::invalid_argument for a bad value
+std::string openblas_core_name();    // "" where the BLAS does not say
+bool blas_has_avx512_kernels();
+constexpr int packed_min_columns = 17;
 
 }  // namespace actlab

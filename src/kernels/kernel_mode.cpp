@@ -1,6 +1,7 @@
-// Kernel selection: ACTLAB_KERNELS and ACTLAB_ISA read once, overridable by set_kernel_mode and
+// Kernel selection: ACTLAB_KERNELS and ACTLAB_ISA (and ACTLAB_GEMM, checked) read once, overridable by set_kernel_mode and
 // limit_vector_isa.
 #include "actlab/kernels.hpp"
+#include "kernels/gemm.hpp"
 #include "kernels/parallel_policy.hpp"
 #include "kernels/vector_activations.hpp"
 
@@ -70,6 +71,7 @@ void apply_isa_from_environment() {
 
 KernelMode mode_from_environment() {
   apply_isa_from_environment();
+  (void)gemm_kernels_setting();  // a bad ACTLAB_GEMM stops a command at once, as a bad ACTLAB_KERNELS
   const char* value = std::getenv("ACTLAB_KERNELS");
   return value && *value ? parse_kernel_mode(value) : KernelMode::vector;
 }
