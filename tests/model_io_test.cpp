@@ -201,7 +201,7 @@ TEST(Predict, ChunkedRowsEqualOneForwardAndBadSizesThrow) {
   Sequential model = parse_model_spec("linear(8),batchnorm1d,relu,linear(3)", 5);
   Rng rng(4);
   initialize_parameters(model, rng);
-  const std::size_t rows = predict_chunk_rows * 2 + 7;  // two whole chunks and a short one
+  const std::size_t rows = predict_chunk_rows() * 2 + 7;  // two whole chunks and a short one
   std::vector<float> x(rows * 5);
   for (float& v : x) v = float(rng.normal());
   Rng unused(0);

@@ -29,9 +29,11 @@ constexpr double parallel_multiply_adds = 1048576.0;
 
 thread_local double seconds_in_gemm = 0.0;
 
+}  // namespace
+
 // Per call: a cap on the vector instruction sets (limit_vector_isa) may change what the packed
 // kernel dispatches to.
-bool use_packed_kernel(int columns) {
+bool gemm_uses_packed_kernel(int columns) {
   switch (gemm_kernels_setting()) {
     case GemmKernels::blas: return false;
     case GemmKernels::packed: return true;
@@ -39,6 +41,8 @@ bool use_packed_kernel(int columns) {
   }
   return columns >= packed_min_columns && !blas_has_avx512_kernels() && packed_gemm_is_avx512();
 }
+
+namespace {
 
 // The packed kernel's bits do not depend on how C is cut, so its parts are what runs best: one
 // call on one thread (a 10000-row product cut into column chunks packed all of A once per chunk),
@@ -75,7 +79,7 @@ void gemm(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const fl
     clock::time_point start = clock::now();
     ~Timed() { seconds_in_gemm += std::chrono::duration<double>(clock::now() - start).count(); }
   } timed;
-  if (m > 1 && use_packed_kernel(n)) return packed_in_parts(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  if (m > 1 && gemm_uses_packed_kernel(n)) return packed_in_parts(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
   const Grid grid = chunk_grid(m, n);
   // n / chunks rounded up, then to a multiple of 16: rounding n / chunks down first lost the last
   // columns where it was already a multiple of 16 (n = 257 in 2 chunks: 2 x 128).

@@ -32,5 +32,7 @@ GemmKernels gemm_kernels_setting();  // ACTLAB_GEMM, read once; throws std::inva
 std::string openblas_core_name();    // "" where the BLAS does not say
 bool blas_has_avx512_kernels();
 constexpr int packed_min_columns = 17;
+// Whether a product of more than one row and this many columns runs on the packed kernel now.
+bool gemm_uses_packed_kernel(int columns);
 
 }  // namespace actlab

@@ -1,11 +1,10 @@
 // actlab's own single-threaded matrix product (packed_gemm.hpp), written once on Highway and
 // dispatched at run time.
 //
-// The classic packed scheme without cache blocks of K, as the layer shapes here have K <= a few
-// thousand: op(B) is copied into panels of kNr = 2 vectors of columns (k x kNr each, zero-padded),
-// op(A) into panels of kMr rows (k x kMr, each k's kMr values together, zero-padded), and a
-// kMr x kNr tile of C is kept in 2 kMr vector accumulators while k runs: per k, two loads of B,
-// kMr broadcasts of A and 2 kMr FMAs. Each element of C is one chain of FMAs over p = 0..k-1 in
+// A packed scheme without cache blocks of K, as the layer shapes here have K <= a few thousand:
+// op(B) is copied into panels of 2 vectors of columns (k x 2N each, zero-padded), op(A)'s rows are
+// read where they lie, and a kMr x 2N tile of C is kept in 2 kMr vector accumulators while k runs:
+// per k, two loads of B, kMr broadcasts of A and 2 kMr FMAs. Each element of C is one chain of FMAs over p = 0..k-1 in
 // order, so its bits depend neither on the tiling nor on how a caller splits C into blocks.
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "kernels/packed_gemm.cpp"
@@ -45,30 +44,34 @@ float* scratch(std::size_t floats) {
   return buffer.get();
 }
 
-// tile[r][c] = sum_p a_panel[p][r] b_panel[p][c] for r < kMr, c < kVecs N (one FMA chain per
-// element).
+// tile[r][c] = sum_p op(A)[i0 + r][p] b_panel[p][c] for r < kMr, c < kVecs N (one FMA chain per
+// element), op(A)'s rows read where they are (`a` at row i0): a row of A, or with kTransA a column.
+// Rows past `height` repeat the last one (their results are not stored).
 // Out of line, into `tile` (kMr rows of kVecs N): inlined into the loops around it, GCC kept the B
 // vectors on the stack and read them from there for every FMA (half the speed).
-template <std::size_t kVecs>
-HWY_NOINLINE void Tile(const float* HWY_RESTRICT a_panel, const float* HWY_RESTRICT b_panel, std::size_t k,
-                       float* HWY_RESTRICT tile) {
+template <std::size_t kVecs, bool kTransA>
+HWY_NOINLINE void Tile(const float* HWY_RESTRICT a, std::size_t lda, std::size_t height,
+                       const float* HWY_RESTRICT b_panel, std::size_t k, float* HWY_RESTRICT tile) {
   const DF d;
   const std::size_t N = hn::Lanes(d);
+  const float* rows[kMr];  // op(A)[i0 + r][p] = rows[r][p * step]
+  for (std::size_t r = 0; r < kMr; ++r) rows[r] = a + std::min(r, height - 1) * (kTransA ? 1 : lda);
+  const std::size_t step = kTransA ? lda : 1;
   VF acc[kMr][2];
   for (std::size_t r = 0; r < kMr; ++r) acc[r][0] = acc[r][1] = hn::Zero(d);
   if constexpr (kVecs == 2) {
     for (std::size_t p = 0; p < k; ++p) {
       const VF b0 = hn::Load(d, b_panel + p * 2 * N), b1 = hn::Load(d, b_panel + p * 2 * N + N);
       for (std::size_t r = 0; r < kMr; ++r) {
-        const VF a = hn::Set(d, a_panel[p * kMr + r]);
-        acc[r][0] = hn::MulAdd(a, b0, acc[r][0]);
-        acc[r][1] = hn::MulAdd(a, b1, acc[r][1]);
+        const VF v = hn::Set(d, rows[r][p * step]);
+        acc[r][0] = hn::MulAdd(v, b0, acc[r][0]);
+        acc[r][1] = hn::MulAdd(v, b1, acc[r][1]);
       }
     }
   } else {
     for (std::size_t p = 0; p < k; ++p) {
       const VF b0 = hn::Load(d, b_panel + p * N);
-      for (std::size_t r = 0; r < kMr; ++r) acc[r][0] = hn::MulAdd(hn::Set(d, a_panel[p * kMr + r]), b0, acc[r][0]);
+      for (std::size_t r = 0; r < kMr; ++r) acc[r][0] = hn::MulAdd(hn::Set(d, rows[r][p * step]), b0, acc[r][0]);
     }
   }
   for (std::size_t r = 0; r < kMr; ++r) {
@@ -83,12 +86,11 @@ void Product(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size
              std::size_t lda, const float* b, std::size_t ldb, float beta, float* c, std::size_t ldc) {
   const DF d;
   const std::size_t N = hn::Lanes(d), nr = kVecs * N;
-  // Rows of A packed at a time: about 256 KB of them, so that the block stays in the core's L2
-  // while every B panel passes over it (all of A at once ran 1000x256x784 at half the speed).
+  // Rows of A taken at a time: about 256 KB of them, so that they stay in the core's L2 while every
+  // B panel passes over them (all of A at once ran 1000x256x784 at half the speed).
   const std::size_t block_rows = std::max(kMr, (std::size_t(65536) / std::max<std::size_t>(k, 1)) / kMr * kMr);
-  const std::size_t b_panels = (n + nr - 1) / nr, a_panels_max = (std::min(m, block_rows) + kMr - 1) / kMr;
-  float* const packed_b = scratch(b_panels * nr * k + a_panels_max * kMr * k);
-  float* const packed_a = packed_b + b_panels * nr * k;
+  const std::size_t b_panels = (n + nr - 1) / nr;
+  float* const packed_b = scratch(b_panels * nr * k);
   // op(B)[p][j] into panels [panel][p][column], zero past n.
   for (std::size_t panel = 0; panel < b_panels; ++panel) {
     float* out = packed_b + panel * nr * k;
@@ -106,27 +108,20 @@ void Product(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size
   HWY_ALIGN float tile[kMr * 2 * HWY_MAX_BYTES / sizeof(float)];
   HWY_ALIGN float edge[2 * HWY_MAX_BYTES / sizeof(float)] = {};  // one row of a cut tile
   for (std::size_t block = 0; block < m; block += block_rows) {
-    const std::size_t rows = std::min(block_rows, m - block), a_panels = (rows + kMr - 1) / kMr;
-    // op(A)[i][p] into panels [panel][p][row], zero past the block's rows.
-    for (std::size_t panel = 0; panel < a_panels; ++panel) {
-      float* out = packed_a + panel * kMr * k;
-      const std::size_t i0 = block + panel * kMr, height = std::min(kMr, m - i0);
-      for (std::size_t p = 0; p < k; ++p, out += kMr) {
-        std::size_t row = 0;
-        if (trans_a)
-          for (; row < height; ++row) out[row] = a[p * lda + i0 + row];
-        else
-          for (; row < height; ++row) out[row] = a[(i0 + row) * lda + p];
-        for (; row < kMr; ++row) out[row] = 0.0f;
-      }
-    }
+    const std::size_t a_panels = (std::min(block_rows, m - block) + kMr - 1) / kMr;
     // Column panels outside, so that one B panel (k x nr) stays in the nearest cache while the A
     // panels pass under it.
     for (std::size_t bp = 0; bp < b_panels; ++bp) {
       const std::size_t j0 = bp * nr, width = std::min(nr, n - j0);
       for (std::size_t ap = 0; ap < a_panels; ++ap) {
         const std::size_t i0 = block + ap * kMr, height = std::min(kMr, m - i0);
-        Tile<kVecs>(packed_a + ap * kMr * k, packed_b + bp * nr * k, k, tile);
+        // op(A)'s rows are read in place: packing them cost a third of the products' time on
+        // 10000 rows (they are used once per column panel, and broadcast one value at a time).
+        const float* const b_panel = packed_b + bp * nr * k;
+        if (trans_a)
+          Tile<kVecs, true>(a + i0, lda, height, b_panel, k, tile);
+        else
+          Tile<kVecs, false>(a + i0 * lda, lda, height, b_panel, k, tile);
         // C = alpha tile + beta C; with beta = 0, C is not read (it may hold anything). A tile cut
         // by n's edge goes through `edge`, with the same vector operations, so that a column rounds
         // the same wherever the tiles fall (MulAdd is two roundings where there is no FMA).
