@@ -33,13 +33,13 @@ thread_local double seconds_in_gemm = 0.0;
 
 // Per call: a cap on the vector instruction sets (limit_vector_isa) may change what the packed
 // kernel dispatches to.
-bool gemm_uses_packed_kernel(int columns) {
+bool gemm_uses_packed_kernel() {
   switch (gemm_kernels_setting()) {
     case GemmKernels::blas: return false;
     case GemmKernels::packed: return true;
     case GemmKernels::automatic: break;
   }
-  return columns >= packed_min_columns && !blas_has_avx512_kernels() && packed_gemm_is_avx512();
+  return !blas_has_avx512_kernels() && packed_gemm_is_avx512();
 }
 
 namespace {
@@ -79,7 +79,8 @@ void gemm(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const fl
     clock::time_point start = clock::now();
     ~Timed() { seconds_in_gemm += std::chrono::duration<double>(clock::now() - start).count(); }
   } timed;
-  if (m > 1 && gemm_uses_packed_kernel(n)) return packed_in_parts(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  if (m > 1 && gemm_uses_packed_kernel())
+    return packed_in_parts(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
   const Grid grid = chunk_grid(m, n);
   // n / chunks rounded up, then to a multiple of 16: rounding n / chunks down first lost the last
   // columns where it was already a multiple of 16 (n = 257 in 2 chunks: 2 x 128).

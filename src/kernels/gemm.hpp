@@ -24,15 +24,15 @@ double gemm_seconds();
 
 // Which kernels run the products (blas_kernels.cpp). By default actlab's packed kernel
 // (packed_gemm.hpp) where it dispatches to AVX-512 and OpenBLAS runs AVX2 or older kernels (OpenBLAS
-// does on AVX-512 CPUs it does not know, or when OPENBLAS_CORETYPE names an older core), for blocks
-// of packed_min_columns or more columns: there it ran the seed model's products 1.5-3.7x faster
-// than OpenBLAS's Haswell kernels, and narrower ones slower. ACTLAB_GEMM=blas or =packed forces one.
+// does on AVX-512 CPUs it does not know, or when OPENBLAS_CORETYPE names an older core): there it
+// ran every product of the seed model 1.4-2.0x faster than OpenBLAS's Haswell kernels (AMD Zen 5,
+// one core). One-row products stay on OpenBLAS's sgemv. ACTLAB_GEMM=blas or =packed forces one.
 enum class GemmKernels { automatic, blas, packed };
 GemmKernels gemm_kernels_setting();  // ACTLAB_GEMM, read once; throws std::invalid_argument for a bad value
 std::string openblas_core_name();    // "" where the BLAS does not say
 bool blas_has_avx512_kernels();
-constexpr int packed_min_columns = 17;
-// Whether a product of more than one row and this many columns runs on the packed kernel now.
-bool gemm_uses_packed_kernel(int columns);
+// Whether products of more than one row run on the packed kernel now (a cap on the vector
+// instruction sets, limit_vector_isa, may change it).
+bool gemm_uses_packed_kernel();
 
 }  // namespace actlab

@@ -36,7 +36,7 @@ Sequential fold_batchnorm(const Sequential& model) {
   return Sequential(model.in_features(), std::move(out));
 }
 
-std::size_t predict_chunk_rows() { return gemm_uses_packed_kernel(256) ? 2048 : 256; }
+std::size_t predict_chunk_rows() { return gemm_uses_packed_kernel() ? 2048 : 256; }
 
 std::vector<float> predict(Sequential& model, std::span<const float> x, std::size_t rows) {
   const std::size_t features = model.in_features(), classes = model.out_features();
