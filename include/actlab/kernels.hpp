@@ -35,7 +35,7 @@ void limit_vector_isa(const std::string& name);
 
 // The kernels the matrix products run on, for reports: "OpenBLAS, SkylakeX kernels", or on a CPU
 // with AVX-512 where OpenBLAS runs older kernels, actlab's own packed AVX-512 kernel for all but
-// one-row and narrow products. "(OPENBLAS_CORETYPE=...)" when that variable chose OpenBLAS's
+// one-row products. "(OPENBLAS_CORETYPE=...)" when that variable chose OpenBLAS's
 // kernels. The environment variable ACTLAB_GEMM=blas keeps every product on the BLAS,
 // ACTLAB_GEMM=packed puts all but one-row products on actlab's kernel, auto (the default) chooses
 // as above. Different kernels round differently: the same seed gives the same bits on the same

@@ -25,7 +25,7 @@ double gemm_seconds();
 // Which kernels run the products (blas_kernels.cpp). By default actlab's packed kernel
 // (packed_gemm.hpp) where it dispatches to AVX-512 and OpenBLAS runs AVX2 or older kernels (OpenBLAS
 // does on AVX-512 CPUs it does not know, or when OPENBLAS_CORETYPE names an older core): there it
-// ran every product of the seed model 1.4-2.0x faster than OpenBLAS's Haswell kernels (AMD Zen 5,
+// ran every product of the seed model 1.4-2.1x faster than OpenBLAS's Haswell kernels (AMD Zen 5,
 // one core). One-row products stay on OpenBLAS's sgemv. ACTLAB_GEMM=blas or =packed forces one.
 enum class GemmKernels { automatic, blas, packed };
 GemmKernels gemm_kernels_setting();  // ACTLAB_GEMM, read once; throws std::invalid_argument for a bad value
