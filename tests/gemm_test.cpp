@@ -88,6 +88,23 @@ TEST(Gemm, OneRowIgnoresOldOutputAndReadsAStridedRow) {
   }
 }
 
+// k = 0 or alpha = 0: C = beta C without reading A or B (NaN there must not reach C), whichever
+// kernel runs the shape (one row, several rows), as BLAS defines it.
+TEST(Gemm, EmptySumOrZeroAlphaOnlyScalesC) {
+  const float nan = std::nanf("");
+  const std::vector<float> a(4 * 3, nan), b(3 * 5, nan);
+  for (const int m : {1, 4}) {
+    for (const float beta : {0.0f, 0.5f, 1.0f}) {
+      std::vector<float> c(std::size_t(m) * 5, 2.0f);
+      gemm(false, false, m, 5, 0, 1.0f, a.data(), 3, b.data(), 5, beta, c.data(), 5);
+      for (const float v : c) EXPECT_EQ(v, 2.0f * beta) << "k = 0, m = " << m << ", beta = " << beta;
+      std::fill(c.begin(), c.end(), 2.0f);
+      gemm(false, false, m, 5, 3, 0.0f, a.data(), 3, b.data(), 5, beta, c.data(), 5);
+      for (const float v : c) EXPECT_EQ(v, 2.0f * beta) << "alpha = 0, m = " << m << ", beta = " << beta;
+    }
+  }
+}
+
 // actlab's packed kernel on its own, on every instruction set: tiles cut at every edge (m and n
 // not multiples of the tile, n within one vector), both layouts of both operands, leading
 // dimensions wider than the matrices, alpha and beta, and beta = 0 over a C full of NaN. Each

@@ -201,16 +201,19 @@ TEST(Predict, ChunkedRowsEqualOneForwardAndBadSizesThrow) {
   Sequential model = parse_model_spec("linear(8),batchnorm1d,relu,linear(3)", 5);
   Rng rng(4);
   initialize_parameters(model, rng);
-  const std::size_t rows = predict_chunk_rows() * 2 + 7;  // two whole chunks and a short one
-  std::vector<float> x(rows * 5);
-  for (float& v : x) v = float(rng.normal());
-  Rng unused(0);
-  const auto whole = model.forward(x, rows, Mode::eval, unused);
-  const std::vector<float> expected(whole.begin(), whole.end());
-  const std::vector<float> got = predict(model, x, rows);
-  ASSERT_EQ(got.size(), rows * 3);
-  for (std::size_t i = 0; i < got.size(); ++i) EXPECT_EQ(got[i], expected[i]) << i;  // rows are independent
-  EXPECT_THROW(predict(model, std::span(x.data(), x.size() - 1), rows), std::invalid_argument);
+  // Two whole chunks and a short one; and one row past two chunks, which must not run alone.
+  for (const std::size_t rows : {predict_chunk_rows() * 2 + 7, predict_chunk_rows() * 2 + 1}) {
+    std::vector<float> x(rows * 5);
+    for (float& v : x) v = float(rng.normal());
+    Rng unused(0);
+    const auto whole = model.forward(x, rows, Mode::eval, unused);
+    const std::vector<float> expected(whole.begin(), whole.end());
+    const std::vector<float> got = predict(model, x, rows);
+    ASSERT_EQ(got.size(), rows * 3);
+    for (std::size_t i = 0; i < got.size(); ++i) EXPECT_EQ(got[i], expected[i]) << rows << " rows, " << i;
+  }
+  std::vector<float> x(5);
+  EXPECT_THROW(predict(model, std::span(x.data(), x.size() - 1), 1), std::invalid_argument);
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include "kernels/gemm.hpp"
 #include "kernels/packed_gemm.hpp"
 
+#include <cblas.h>
 #include <cstdlib>
 #include <dlfcn.h>
 #include <fmt/format.h>
@@ -11,10 +12,24 @@
 
 namespace actlab {
 
+namespace {
+
+// The library that holds the sgemm we call, so that its symbols are found even where it was loaded
+// privately (a libactlab.so opened with RTLD_LOCAL, as Python's ctypes does, hides it from
+// RTLD_DEFAULT).
+void* blas_library() {
+  Dl_info info{};
+  if (dladdr(reinterpret_cast<void*>(&cblas_sgemm), &info) && info.dli_fname)
+    if (void* handle = dlopen(info.dli_fname, RTLD_LAZY | RTLD_NOLOAD)) return handle;  // not closed: it stays
+  return RTLD_DEFAULT;
+}
+
+}  // namespace
+
 std::string openblas_core_name() {
   // Looked up rather than linked: another BLAS in OpenBLAS's place need not have it.
   static const std::string name = [] {
-    const auto core_name = reinterpret_cast<char* (*)()>(dlsym(RTLD_DEFAULT, "openblas_get_corename"));
+    const auto core_name = reinterpret_cast<char* (*)()>(dlsym(blas_library(), "openblas_get_corename"));
     const char* core = core_name ? core_name() : nullptr;
     return std::string(core ? core : "");
   }();

@@ -1,4 +1,5 @@
 #include "kernels/gemm.hpp"
+#include "actlab/kernels.hpp"
 #include "kernels/packed_gemm.hpp"
 #include "kernels/parallel_policy.hpp"
 
@@ -34,6 +35,7 @@ thread_local double seconds_in_gemm = 0.0;
 // Per call: a cap on the vector instruction sets (limit_vector_isa) may change what the packed
 // kernel dispatches to.
 bool gemm_uses_packed_kernel() {
+  (void)kernel_mode();  // applies ACTLAB_ISA first, which decides what the packed kernel dispatches to
   switch (gemm_kernels_setting()) {
     case GemmKernels::blas: return false;
     case GemmKernels::packed: return true;
@@ -45,14 +47,14 @@ bool gemm_uses_packed_kernel() {
 namespace {
 
 // The packed kernel's bits do not depend on how C is cut, so its parts are what runs best: one
-// call on one thread (a 10000-row product cut into column chunks packed all of A once per chunk),
-// one part per thread otherwise, cut across the longer side of C (each part packs all of the other
-// operand again: B when the rows are cut, A when the columns are).
+// call on one thread, one part per thread otherwise. Parts of columns each pack only their own
+// columns of B (A is read in place); parts of rows would each pack all of B, so rows are cut only
+// where there are too few columns for a 32-column panel per thread.
 void packed_in_parts(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float* a, int lda,
                      const float* b, int ldb, float beta, float* c, int ldc) {
   const int parts = worth_parallel(double(m) * double(n) * double(k), parallel_multiply_adds) ? omp_get_max_threads() : 1;
   if (parts == 1) return packed_gemm(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-  const bool by_rows = m >= n;
+  const bool by_rows = n < 32 * parts;
   const int unit = by_rows ? 8 : 32;  // whole tiles of the AVX-512 kernel
   const int size = ((by_rows ? m : n) + parts - 1) / parts, step = (size + unit - 1) / unit * unit;
 #pragma omp parallel for schedule(static)
@@ -79,6 +81,17 @@ void gemm(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const fl
     clock::time_point start = clock::now();
     ~Timed() { seconds_in_gemm += std::chrono::duration<double>(clock::now() - start).count(); }
   } timed;
+  if (m <= 0 || n <= 0) return;
+  if (k <= 0 || alpha == 0.0f) {
+    // C = beta C, A and B not read, as BLAS defines it (sgemv returns before scaling y when k = 0,
+    // and the packed kernel would compute 0 x NaN); beta = 0 writes zeros without reading C.
+    for (int i = 0; i < m; ++i) {
+      float* const row = c + std::ptrdiff_t(i) * ldc;
+      if (beta == 0.0f) std::fill_n(row, n, 0.0f);
+      else if (beta != 1.0f) std::transform(row, row + n, row, [beta](float v) { return beta * v; });
+    }
+    return;
+  }
   if (m > 1 && gemm_uses_packed_kernel())
     return packed_in_parts(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
   const Grid grid = chunk_grid(m, n);

@@ -16,6 +16,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <new>
 
 HWY_BEFORE_NAMESPACE();
 namespace actlab::HWY_NAMESPACE {
@@ -39,6 +40,7 @@ float* scratch(std::size_t floats) {
   thread_local std::size_t capacity = 0;
   if (floats > capacity) {
     buffer = hwy::AllocateAligned<float>(floats);
+    if (!buffer) throw std::bad_alloc();
     capacity = floats;
   }
   return buffer.get();

@@ -48,8 +48,11 @@ std::vector<float> predict(Sequential& model, std::span<const float> x, std::siz
   std::vector<float> y(rows * classes);
   Rng unused_rng(0);  // evaluation draws no random numbers
   const std::size_t chunk_rows = predict_chunk_rows();
-  for (std::size_t start = 0; start < rows; start += chunk_rows) {
-    const std::size_t n = std::min(chunk_rows, rows - start);
+  for (std::size_t start = 0, n = 0; start < rows; start += n) {
+    n = std::min(chunk_rows, rows - start);
+    // A last chunk of one row would run as a matrix-vector product, which rounds differently from
+    // the matrix products of the rows before it: two rows are left for it instead.
+    if (rows - start - n == 1 && n > 2) --n;
     const auto out = model.forward(x.subspan(start * features, n * features), n, Mode::eval, unused_rng);
     std::copy(out.begin(), out.end(), y.begin() + std::ptrdiff_t(start * classes));
   }
