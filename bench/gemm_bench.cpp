@@ -64,7 +64,8 @@ void run(benchmark::State& state, const Shape& s, bool packed) {
     benchmark::DoNotOptimize(o.c.data());
     benchmark::ClobberMemory();
   }
-  state.counters["GFLOPS"] = benchmark::Counter(2.0 * s.m * s.n * s.k * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+  const double gflop = 2.0 * s.m * s.n * s.k * 1e-9;
+  state.counters["GFLOPS"] = benchmark::Counter(gflop, benchmark::Counter::kIsIterationInvariantRate);
 }
 
 // The packed kernel within float accumulation error of OpenBLAS on every shape, or no timings.
@@ -91,8 +92,9 @@ int main(int argc, char** argv) {
   std::printf("matrix products: %s\npacked kernel on AVX-512: %s\n", actlab::describe_matrix_products().c_str(),
               actlab::packed_gemm_is_avx512() ? "yes" : "no");
   for (const Shape& s : shapes) {
-    benchmark::RegisterBenchmark((std::string("openblas/") + s.what).c_str(), run, s, false)->Unit(benchmark::kMicrosecond);
-    benchmark::RegisterBenchmark((std::string("packed/") + s.what).c_str(), run, s, true)->Unit(benchmark::kMicrosecond);
+    for (const bool packed : {false, true})
+      benchmark::RegisterBenchmark((std::string(packed ? "packed/" : "openblas/") + s.what).c_str(), run, s, packed)
+          ->Unit(benchmark::kMicrosecond);
   }
   benchmark::Initialize(&argc, argv);
   benchmark::RunSpecifiedBenchmarks();

@@ -144,7 +144,8 @@ TEST(PackedGemm, MatchesDoubleProductOnEveryTarget) {
           }
           const double old = t.beta == 0 ? 0.0 : double(c0[std::size_t(i) * ldc + j]);
           const double expected = t.alpha * sum + t.beta * old;
-          const double bound = 1e-6 * (std::fabs(t.alpha) * magnitude + std::fabs(t.beta * old)) * std::sqrt(t.k + 1) + 1e-30;
+          const double scale = std::fabs(t.alpha) * magnitude + std::fabs(t.beta * old);
+          const double bound = 1e-6 * scale * std::sqrt(t.k + 1) + 1e-30;
           ASSERT_LE(std::fabs(c[std::size_t(i) * ldc + j] - expected), bound) << name << " at " << i << "," << j;
         }
         for (int j = t.n; j < ldc; ++j)  // past n: untouched

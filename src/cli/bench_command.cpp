@@ -9,7 +9,8 @@ namespace actlab::cli {
 namespace {
 
 nlohmann::ordered_json to_json(const BenchReport& r) {
-  nlohmann::ordered_json j{{"cpu", r.cpu}, {"isa", r.isa}, {"matrix_products", r.matrix_products}, {"threads", r.threads}};
+  nlohmann::ordered_json j{
+      {"cpu", r.cpu}, {"isa", r.isa}, {"matrix_products", r.matrix_products}, {"threads", r.threads}};
   for (const Roof& roof : r.roofs)
     j["roofs"].push_back({{"elems", roof.elems},
                           {"copy_gbs", roof.copy_gbs},
@@ -33,7 +34,8 @@ nlohmann::ordered_json to_json(const BenchReport& r) {
 }
 
 void print_tables(const BenchReport& r) {
-  fmt::print("cpu: {}, vector kernels: {}, threads: {}\nmatrix products: {}\n", r.cpu, r.isa, r.threads, r.matrix_products);
+  fmt::print("cpu: {}, vector kernels: {}, threads: {}\nmatrix products: {}\n", r.cpu, r.isa, r.threads,
+             r.matrix_products);
   for (const Roof& roof : r.roofs) {
     fmt::print("\n{} floats: copy roof {:.1f} GB/s (memcpy {:.1f}, streaming {:.1f}), triad roof {:.1f} GB/s "
                "(plain {:.1f}, streaming {:.1f})\n",

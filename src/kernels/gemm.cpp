@@ -52,7 +52,8 @@ namespace {
 // where there are too few columns for a 32-column panel per thread.
 void packed_in_parts(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float* a, int lda,
                      const float* b, int ldb, float beta, float* c, int ldc) {
-  const int parts = worth_parallel(double(m) * double(n) * double(k), parallel_multiply_adds) ? omp_get_max_threads() : 1;
+  const bool parallel = worth_parallel(double(m) * double(n) * double(k), parallel_multiply_adds);
+  const int parts = parallel ? omp_get_max_threads() : 1;
   if (parts == 1) return packed_gemm(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
   const bool by_rows = n < 32 * parts;
   const int unit = by_rows ? 8 : 32;  // whole tiles of the AVX-512 kernel

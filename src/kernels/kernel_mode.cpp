@@ -1,5 +1,5 @@
-// Kernel selection: ACTLAB_KERNELS and ACTLAB_ISA (and ACTLAB_GEMM, checked) read once, overridable by set_kernel_mode and
-// limit_vector_isa.
+// Kernel selection: ACTLAB_KERNELS and ACTLAB_ISA (and ACTLAB_GEMM, checked) read once, overridable
+// by set_kernel_mode and limit_vector_isa.
 #include "actlab/kernels.hpp"
 #include "kernels/gemm.hpp"
 #include "kernels/parallel_policy.hpp"

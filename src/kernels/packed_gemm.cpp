@@ -4,8 +4,9 @@
 // A packed scheme without cache blocks of K, as the layer shapes here have K <= a few thousand:
 // op(B) is copied into panels of 2 vectors of columns (k x 2N each, zero-padded), op(A)'s rows are
 // read where they lie, and a kMr x 2N tile of C is kept in 2 kMr vector accumulators while k runs:
-// per k, two loads of B, kMr broadcasts of A and 2 kMr FMAs. Each element of C is one chain of FMAs over p = 0..k-1 in
-// order, so its bits depend neither on the tiling nor on how a caller splits C into blocks.
+// per k, two loads of B, kMr broadcasts of A and 2 kMr FMAs. Each element of C is one chain of FMAs
+// over p = 0..k-1 in order, so its bits depend neither on the tiling nor on how a caller splits C
+// into blocks.
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "kernels/packed_gemm.cpp"
 #include <hwy/foreach_target.h>  // IWYU pragma: keep
