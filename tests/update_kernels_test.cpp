@@ -74,16 +74,29 @@ TEST(UpdateKernels, LargeTensorsMatchTheReferenceWithOneAndTwoThreads) {
 TEST(UpdateKernels, NonFiniteGradientIsFlaggedInAnyPiece) {
   const std::size_t n = 200003;
   const SgdStep sgd{0.05f, 0.9f, 0.0f, false, false};
+  const AdamStep adam{0.0f, true, 0.9f, 0.999f, 1e-8f, 1e-3f, 1.2f, 0.99999f};
   for (const std::size_t at : {std::size_t(0), std::size_t(100000), n - 1}) {
-    for (const int threads : {1, 2}) {
-      Buffers b = random_buffers(n, 12);
-      b.g[at] = at == 0 ? NAN : INFINITY;
-      bool finite = true;
-      run(b, threads, finite,
-          [&](Buffers& x) { return vector_sgd_update(x.p.data(), x.g.data(), x.m.data(), n, sgd); });
-      EXPECT_FALSE(finite) << "at " << at << ", threads " << threads;
+    for (const float bad : {NAN, INFINITY, -INFINITY}) {
+      for (const int threads : {1, 2}) {
+        Buffers b = random_buffers(n, 12);
+        b.g[at] = bad;
+        bool finite = true;
+        run(b, threads, finite,
+            [&](Buffers& x) { return vector_sgd_update(x.p.data(), x.g.data(), x.m.data(), n, sgd); });
+        EXPECT_FALSE(finite) << "sgd, " << bad << " at " << at << ", threads " << threads;
+        finite = true;
+        run(b, threads, finite, [&](Buffers& x) {
+          return vector_adam_update(x.p.data(), x.g.data(), x.m.data(), x.v.data(), n, adam);
+        });
+        EXPECT_FALSE(finite) << "adam, " << bad << " at " << at << ", threads " << threads;
+      }
     }
   }
+  // and a finite one is not flagged
+  Buffers b = random_buffers(n, 12);
+  bool finite = false;
+  run(b, 1, finite, [&](Buffers& x) { return vector_sgd_update(x.p.data(), x.g.data(), x.m.data(), n, sgd); });
+  EXPECT_TRUE(finite);
 }
 
 }  // namespace
