@@ -88,9 +88,10 @@ bool packed_agrees() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  actlab::kernel_mode();  // applies ACTLAB_ISA (e.g. avx2, to time the packed kernel's AVX2 version)
   if (!packed_agrees()) return 1;
-  std::printf("matrix products: %s\npacked kernel on AVX-512: %s\n", actlab::describe_matrix_products().c_str(),
-              actlab::packed_gemm_is_avx512() ? "yes" : "no");
+  std::printf("matrix products: %s\nvector kernels (and the packed kernel): %s\n",
+              actlab::describe_matrix_products().c_str(), actlab::vector_isa().c_str());
   for (const Shape& s : shapes) {
     for (const bool packed : {false, true})
       benchmark::RegisterBenchmark((std::string(packed ? "packed/" : "openblas/") + s.what).c_str(), run, s, packed)

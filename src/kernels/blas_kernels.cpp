@@ -58,6 +58,7 @@ GemmKernels gemm_kernels_setting() {
 }
 
 std::string describe_matrix_products() {
+  (void)kernel_mode();  // applies ACTLAB_ISA, which caps what the packed kernel dispatches to
   const std::string core = openblas_core_name();
   std::string blas = core.empty() ? "a BLAS that does not name its kernels" : "OpenBLAS, " + core + " kernels";
   // OpenBLAS picks its kernels by CPU when it loads, unless this variable names them.
