@@ -26,7 +26,7 @@ void* blas_library() {
 
 }  // namespace
 
-std::string openblas_core_name() {
+const std::string& openblas_core_name() {
   // Looked up rather than linked: another BLAS in OpenBLAS's place need not have it.
   static const std::string name = [] {
     // The global scope first: the library's own lookup (dladdr) took 80 us.
@@ -41,8 +41,12 @@ std::string openblas_core_name() {
 
 bool blas_has_avx512_kernels() {
   // OpenBLAS's AVX-512 cores; a BLAS that does not name its kernels is taken to be the better one.
-  const std::string core = openblas_core_name();
-  return core.empty() || core == "SkylakeX" || core == "Cooperlake" || core == "SapphireRapids";
+  // Decided once: gemm() asks on every product.
+  static const bool avx512 = [] {
+    const std::string& core = openblas_core_name();
+    return core.empty() || core == "SkylakeX" || core == "Cooperlake" || core == "SapphireRapids";
+  }();
+  return avx512;
 }
 
 GemmKernels gemm_kernels_setting() {
@@ -59,7 +63,7 @@ GemmKernels gemm_kernels_setting() {
 
 std::string describe_matrix_products() {
   (void)kernel_mode();  // applies ACTLAB_ISA, which caps what the packed kernel dispatches to
-  const std::string core = openblas_core_name();
+  const std::string& core = openblas_core_name();
   std::string blas = core.empty() ? "a BLAS that does not name its kernels" : "OpenBLAS, " + core + " kernels";
   // OpenBLAS picks its kernels by CPU when it loads, unless this variable names them.
   if (const char* forced = std::getenv("OPENBLAS_CORETYPE")) blas += std::string(" (OPENBLAS_CORETYPE=") + forced + ")";

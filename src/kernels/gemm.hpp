@@ -29,7 +29,7 @@ double gemm_seconds();
 // one core). One-row products stay on OpenBLAS's sgemv. ACTLAB_GEMM=blas or =packed forces one.
 enum class GemmKernels { automatic, blas, packed };
 GemmKernels gemm_kernels_setting();  // ACTLAB_GEMM, read once; throws std::invalid_argument for a bad value
-std::string openblas_core_name();    // "" where the BLAS does not say
+const std::string& openblas_core_name();  // "" where the BLAS does not say
 bool blas_has_avx512_kernels();
 // Whether products of more than one row run on the packed kernel now (a cap on the vector
 // instruction sets, limit_vector_isa, may change it).

@@ -116,11 +116,11 @@ void Product(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size
     // panels pass under it.
     for (std::size_t bp = 0; bp < b_panels; ++bp) {
       const std::size_t j0 = bp * nr, width = std::min(nr, n - j0);
+      const float* const b_panel = packed_b + bp * nr * k;
       for (std::size_t ap = 0; ap < a_panels; ++ap) {
         const std::size_t i0 = block + ap * kMr, height = std::min(kMr, m - i0);
         // op(A)'s rows are read in place: packing them cost a third of the products' time on
         // 10000 rows (they are used once per column panel, and broadcast one value at a time).
-        const float* const b_panel = packed_b + bp * nr * k;
         if (trans_a)
           Tile<kVecs, true>(a + i0, lda, height, b_panel, k, tile);
         else
