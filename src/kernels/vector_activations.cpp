@@ -27,6 +27,11 @@ using DF = hn::ScalableTag<float>;
 #define ACTLAB_VECTOR_BODY HWY_ATTR __attribute__((always_inline))
 
 constexpr std::size_t kMaxLanes = HWY_MAX_BYTES / sizeof(float);
+// Vectors per step of Loop, as one bundle (vector_bundle-inl.hpp). Measured against the former two
+// vectors a step, 1 thread, on Zen 5: at 4, the exp/erf bodies 1.1-1.3x faster on AVX3 and on AVX2
+// (gelu, gelu-tanh, softplus, mish, silu, tanh forward; their backwards), the memory-bound ones
+// unchanged; at 8, gelu 1.15x slower than at 4 (its 32 registers spill).
+constexpr std::size_t kBundle = 4;
 
 // The last n < one vector of elements, through aligned stack buffers (never reads past the end).
 // Padding lanes hold 0, which every body accepts.
@@ -44,12 +49,12 @@ HWY_INLINE void Partial(std::size_t n, float* out, const float* a, const float* 
 // size (the head before goes through Partial): misaligned 64-byte stores cost twice, and
 // std::vector's data is typically 16 bytes off. The inputs are usually just as misaligned as `out`,
 // so this aligns them too. With `stream`, the stores carry non-temporal hints.
-// Whole vectors go two a step: the two dependency chains overlap in the core (1 thread, 256K
-// floats, 5 alternated runs: softplus backward 1.32x, gelu-tanh backward 1.19x, silu backward
-// 1.15x, mish backward 1.11x faster on AVX3; none slower). f is inlined three times here, and the
-// head and tail share one out-of-line copy: every inlined copy of every body on every target adds
-// to the build (clang with sanitizers took minutes over this file with eight copies).
-template <class F>
+// Whole vectors go kB a step as one bundle, so that the kB dependency chains overlap in the core;
+// kB = 1 keeps the plain loop of two a step, for bodies that are not written for bundles. f is
+// inlined three times here, and the head and tail share one out-of-line copy: every inlined copy of
+// every body on every target adds to the build (clang with sanitizers took minutes over this file
+// with eight copies).
+template <std::size_t kB = kBundle, class F>
 HWY_INLINE void Loop(float* out, const float* a, const float* b, std::size_t n, bool stream, F f) {
   const DF d;
   const std::size_t N = hn::Lanes(d);
@@ -63,16 +68,26 @@ HWY_INLINE void Loop(float* out, const float* a, const float* b, std::size_t n, 
   const std::size_t misalign = (reinterpret_cast<std::uintptr_t>(out) / sizeof(float)) % N;
   std::size_t i = misalign ? HWY_MIN(N - misalign, n) : 0;
   if (i) partial(i, out, a, b);
-  for (; i + 2 * N <= n; i += 2 * N) {
-    const auto y0 = f(hn::LoadU(d, a + i), hn::LoadU(d, bb + i));
-    const auto y1 = f(hn::LoadU(d, a + i + N), hn::LoadU(d, bb + i + N));
-    put(y0, out + i);
-    put(y1, out + i + N);
+  if constexpr (kB > 1) {
+    using V = hn::VFromD<DF>;
+    for (; i + kB * N <= n; i += kB * N) {
+      Bundle<V, kB> va, vb;
+      for (std::size_t k = 0; k < kB; ++k) {
+        va.part[k] = hn::LoadU(d, a + i + k * N);
+        vb.part[k] = hn::LoadU(d, bb + i + k * N);
+      }
+      const auto y = f(va, vb);
+      for (std::size_t k = 0; k < kB; ++k) put(y.part[k], out + i + k * N);
+    }
+  } else {
+    for (; i + 2 * N <= n; i += 2 * N) {
+      const auto y0 = f(hn::LoadU(d, a + i), hn::LoadU(d, bb + i));
+      const auto y1 = f(hn::LoadU(d, a + i + N), hn::LoadU(d, bb + i + N));
+      put(y0, out + i);
+      put(y1, out + i + N);
+    }
   }
-  if (i + N <= n) {
-    put(f(hn::LoadU(d, a + i), hn::LoadU(d, bb + i)), out + i);
-    i += N;
-  }
+  for (; i + N <= n; i += N) put(f(hn::LoadU(d, a + i), hn::LoadU(d, bb + i)), out + i);
   if (stream) hwy::FlushStream();
   if (i < n) partial(n - i, out + i, a + i, b ? b + i : nullptr);
 }
@@ -118,7 +133,7 @@ HWY_INLINE void WithOp(int op, const double* p, F&& f) {
 void ForwardChunk(int op, const double* p, float* y, const float* x, std::size_t n, bool stream) {
   WithOp(op, p, [&](const auto& body) HWY_ATTR {
     const DF d;
-    Loop(y, x, nullptr, n, stream, [&](auto vx, auto) ACTLAB_VECTOR_BODY { return body.Fwd(d, vx); });
+    Loop(y, x, nullptr, n, stream, [&](auto vin, auto) ACTLAB_VECTOR_BODY { return body.Fwd(d, vin); });
   });
 }
 
@@ -175,7 +190,8 @@ double PreluSharedBackwardChunk(float* dx, const float* dy, const float* x, floa
   const hn::Repartition<double, DF> dd;
   auto lo = hn::Zero(dd), hi = hn::Zero(dd);
   const auto vw = hn::Set(d, w);
-  Loop(dx, dy, x, n, stream, [&](auto vdy, auto vx) ACTLAB_VECTOR_BODY {
+  // One vector at a time (Loop<1>): the sums take the vectors in order, so the bits do not change.
+  Loop<1>(dx, dy, x, n, stream, [&](auto vdy, auto vx) ACTLAB_VECTOR_BODY {
     AccumulateNonPositive(dd, lo, hi, vdy, vx);  // Partial's padding lanes add dy * x = 0
     return PreluDx(vdy, vx, vw);
   });

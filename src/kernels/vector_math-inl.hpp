@@ -20,6 +20,7 @@
 #endif
 
 #include "hwy/highway.h"
+#include "kernels/vector_bundle-inl.hpp"
 
 HWY_BEFORE_NAMESPACE();
 namespace actlab::HWY_NAMESPACE {
@@ -30,45 +31,44 @@ namespace hn = hwy::HWY_NAMESPACE;
 template <class D, class V = hn::VFromD<D>>
 HWY_INLINE V MaxKeepNaN(D d, V x, float lo) {
 #if HWY_ARCH_X86 && HWY_TARGET != HWY_EMU128 && HWY_TARGET != HWY_SCALAR
-  return hn::Max(hn::Set(d, lo), x);
+  return vx::Max(vx::Set(d, lo), x);
 #else
-  return hn::IfThenElse(hn::IsNaN(x), x, hn::Max(x, hn::Set(d, lo)));
+  return vx::IfThenElse(vx::IsNaN(x), x, vx::Max(x, vx::Set(d, lo)));
 #endif
 }
 
 template <class D, class V = hn::VFromD<D>>
 HWY_INLINE V ClampKeepNaN(D d, V x, float lo, float hi) {
 #if HWY_ARCH_X86 && HWY_TARGET != HWY_EMU128 && HWY_TARGET != HWY_SCALAR
-  return hn::Min(hn::Set(d, hi), MaxKeepNaN(d, x, lo));
+  return vx::Min(vx::Set(d, hi), MaxKeepNaN(d, x, lo));
 #else
-  return hn::IfThenElse(hn::IsNaN(x), x, hn::Min(hn::Max(x, hn::Set(d, lo)), hn::Set(d, hi)));
+  return vx::IfThenElse(vx::IsNaN(x), x, vx::Min(vx::Max(x, vx::Set(d, lo)), vx::Set(d, hi)));
 #endif
 }
 
 // -|x| in one operation (NaN stays NaN).
 template <class D, class V = hn::VFromD<D>>
 HWY_INLINE V NegAbs(D d, V x) {
-  return hn::Or(x, hn::SignBit(d));
+  return vx::Or(x, vx::SignBit(d));
 }
 
 // r = x - n ln2 (+ x_lo) in two steps, the first exact (ln2_hi has 9 bits and |n| < 2^8).
 // x_lo (optional) is a small correction to x, added after the exact first step, so that
 // e^(x + x_lo) keeps the accuracy of a two-part argument.
 template <class D, class V = hn::VFromD<D>>
-HWY_INLINE V ReduceLn2(D d, V x, V n, const hn::VFromD<D>* x_lo = nullptr) {
-  V r = hn::NegMulAdd(n, hn::Set(d, 0.693359375f), x);  // ln2_hi
-  if (x_lo) r = hn::Add(r, *x_lo);
-  return hn::NegMulAdd(n, hn::Set(d, -2.12194440e-4f), r);  // ln2 - ln2_hi
+HWY_INLINE V ReduceLn2(D d, V x, V n, const V* x_lo = nullptr) {
+  V r = vx::NegMulAdd(n, vx::Set(d, 0.693359375f), x);  // ln2_hi
+  if (x_lo) r = vx::Add(r, *x_lo);
+  return vx::NegMulAdd(n, vx::Set(d, -2.12194440e-4f), r);  // ln2 - ln2_hi
 }
 
 // P with e^r = 1 + r + r^2 P(r): relative error 1.3e-8 on |r| <= ln2/2 (fit).
 template <class D, class V = hn::VFromD<D>>
 HWY_INLINE V ExpPoly(D d, V r) {
-  V p = hn::Set(d, 1.3882516650483012e-3f);
-  p = hn::MulAdd(p, r, hn::Set(d, 8.366547524929047e-3f));
-  p = hn::MulAdd(p, r, hn::Set(d, 4.166720062494278e-2f));
-  p = hn::MulAdd(p, r, hn::Set(d, 0.1666654348373413f));
-  return hn::MulAdd(p, r, hn::Set(d, 0.4999999701976776f));
+  V p = vx::MulAdd(vx::Set(d, 1.3882516650483012e-3f), r, vx::Set(d, 8.366547524929047e-3f));
+  p = vx::MulAdd(p, r, vx::Set(d, 4.166720062494278e-2f));
+  p = vx::MulAdd(p, r, vx::Set(d, 0.1666654348373413f));
+  return vx::MulAdd(p, r, vx::Set(d, 0.4999999701976776f));
 }
 
 // The shared reduction: returns q = e^r - 1 and scale = 2^(n + kExtra) with e^x = 2^n (1 + q),
@@ -80,18 +80,18 @@ HWY_INLINE V ExpPoly(D d, V r) {
 template <int kExtra, bool kOneStep = false, class D, class V = hn::VFromD<D>>
 HWY_INLINE V ExpReduce(D d, V x, V& scale, const V* x_lo = nullptr) {
   const hn::RebindToSigned<D> di;
-  const V shifter = hn::Set(d, 12582912.0f + float(127 + kExtra));
-  const V t = hn::MulAdd(x, hn::Set(d, 1.44269504088896341f), shifter);
-  const V n = hn::Sub(t, shifter);
-  scale = hn::BitCast(d, hn::ShiftLeft<23>(hn::BitCast(di, t)));
+  const auto shifter = vx::Set(d, 12582912.0f + float(127 + kExtra));
+  const V t = vx::MulAdd(x, vx::Set(d, 1.44269504088896341f), shifter);
+  const V n = vx::Sub(t, shifter);
+  scale = vx::BitCast(d, vx::ShiftLeft<23>(vx::BitCast(di, t)));
   V r;
   if constexpr (kOneStep) {
     (void)x_lo;  // no two-part arguments: their point is an accuracy the one step does not keep
-    r = hn::NegMulAdd(n, hn::Set(d, 0.693147182f), x);
+    r = vx::NegMulAdd(n, vx::Set(d, 0.693147182f), x);
   } else {
     r = ReduceLn2(d, x, n, x_lo);
   }
-  return hn::MulAdd(hn::Mul(r, r), ExpPoly(d, r), r);
+  return vx::MulAdd(vx::Mul(r, r), ExpPoly(d, r), r);
 }
 
 #if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3  // AVX3 and the AVX-512 targets above it
@@ -103,6 +103,12 @@ HWY_INLINE V ScaleByPow2(V p, V n) {
   else if constexpr (sizeof(V) == 32) return V{_mm256_scalef_ps(p.raw, n.raw)};
   else return V{_mm_scalef_ps(p.raw, n.raw)};
 }
+template <class V, std::size_t K>
+HWY_INLINE Bundle<V, K> ScaleByPow2(const Bundle<V, K>& p, const Bundle<V, K>& n) {
+  Bundle<V, K> r;
+  _Pragma("GCC unroll 16") for (std::size_t k = 0; k < K; ++k) r.part[k] = ScaleByPow2(p.part[k], n.part[k]);
+  return r;
+}
 
 // e^x on AVX-512: the same reduction and P, e^r = (P r + 1) r + 1 by Horner, then vscalefps by n.
 // Two operations fewer than ExpReduce's scale from the exponent bits and the 2^-64 step after it.
@@ -110,11 +116,11 @@ HWY_INLINE V ScaleByPow2(V p, V n) {
 // 0.85 of a denormal step.
 template <class D, class V = hn::VFromD<D>>
 HWY_INLINE V ExpScalef(D d, V x) {
-  const V shifter = hn::Set(d, 12582912.0f);  // 1.5 * 2^23: adding it rounds to an integer
-  const V n = hn::Sub(hn::MulAdd(x, hn::Set(d, 1.44269504088896341f), shifter), shifter);
+  const auto shifter = vx::Set(d, 12582912.0f);  // 1.5 * 2^23: adding it rounds to an integer
+  const V n = vx::Sub(vx::MulAdd(x, vx::Set(d, 1.44269504088896341f), shifter), shifter);
   const V r = ReduceLn2(d, x, n);
-  const V one = hn::Set(d, 1.0f);
-  return ScaleByPow2(hn::MulAdd(hn::MulAdd(ExpPoly(d, r), r, one), r, one), n);
+  const auto one = vx::Set(d, 1.0f);
+  return ScaleByPow2(vx::MulAdd(vx::MulAdd(ExpPoly(d, r), r, one), r, one), n);
 }
 #endif
 
@@ -129,7 +135,7 @@ HWY_INLINE V ExpInRange(D d, V x) {
 #else
   V scale;
   const V q = ExpReduce<64>(d, x, scale);
-  return hn::Mul(hn::MulAdd(scale, q, scale), hn::Set(d, 5.42101086242752217e-20f));  // 2^-64
+  return vx::Mul(vx::MulAdd(scale, q, scale), vx::Set(d, 5.42101086242752217e-20f));  // 2^-64
 #endif
 }
 
@@ -160,7 +166,7 @@ HWY_INLINE V Expm1NonPositive(D d, V x) {
   x = MaxKeepNaN(d, x, -18.0f);
   V scale;
   const V q = ExpReduce<0, /*kOneStep=*/true>(d, x, scale);
-  return hn::MulAdd(scale, q, hn::Sub(scale, hn::Set(d, 1.0f)));
+  return vx::MulAdd(scale, q, vx::Sub(scale, vx::Set(d, 1.0f)));
 }
 
 // sigmoid(x) and its derivative s (1 - s), both without cancellation: with e = exp(-|x|) <= 1 and
@@ -171,35 +177,34 @@ struct SigmoidSlope {
   V s, slope;  // sigmoid(x), sigmoid(x) (1 - sigmoid(x))
   HWY_INLINE SigmoidSlope(D d, V x) {
     const V e = ExpNonPositive(d, NegAbs(d, x));
-    const V r = hn::Div(hn::Set(d, 1.0f), hn::Add(hn::Set(d, 1.0f), e));
-    const V er = hn::Mul(e, r);
-    s = hn::IfThenElse(hn::Lt(x, hn::Zero(d)), er, r);
-    slope = hn::Mul(er, r);
+    const V r = vx::Div(vx::Set(d, 1.0f), vx::Add(vx::Set(d, 1.0f), e));
+    const V er = vx::Mul(e, r);
+    s = vx::IfThenElse(vx::Lt(x, vx::Zero(d)), er, r);
+    slope = vx::Mul(er, r);
   }
 };
 
 // sigmoid(x) alone: one division of (x < 0 ? e : 1) by 1 + e, e = exp(-|x|). Same bound.
 template <class D, class V = hn::VFromD<D>>
 HWY_INLINE V Sigmoid(D d, V x) {
-  const V one = hn::Set(d, 1.0f);
+  const auto one = vx::Set(d, 1.0f);
   const V e = ExpNonPositive(d, NegAbs(d, x));
-  return hn::Div(hn::IfThenElse(hn::Lt(x, hn::Zero(d)), e, one), hn::Add(one, e));
+  return vx::Div(vx::IfThenElse(vx::Lt(x, vx::Zero(d)), e, one), vx::Add(one, e));
 }
 
 // log(1 + t) for t in [0, 1] as t R(t), R of degree 9 (fit's relative error 4.7e-9): no range
 // reduction, no division. Measured: 1.45 ulp over [0, 1].
 template <class D, class V = hn::VFromD<D>>
 HWY_INLINE V Log1pUnit(D d, V t) {
-  V p = hn::Set(d, -3.2440233044326305e-3f);
-  p = hn::MulAdd(p, t, hn::Set(d, 1.9851453602313995e-2f));
-  p = hn::MulAdd(p, t, hn::Set(d, -5.695951730012894e-2f));
-  p = hn::MulAdd(p, t, hn::Set(d, 0.10603653639554977f));
-  p = hn::MulAdd(p, t, hn::Set(d, -0.15305592119693756f));
-  p = hn::MulAdd(p, t, hn::Set(d, 0.1967593878507614f));
-  p = hn::MulAdd(p, t, hn::Set(d, -0.24954134225845337f));
-  p = hn::MulAdd(p, t, hn::Set(d, 0.3332996368408203f));
-  p = hn::MulAdd(p, t, hn::Set(d, -0.4999990165233612f));
-  return hn::MulAdd(hn::Mul(p, t), t, t);
+  V p = vx::MulAdd(vx::Set(d, -3.2440233044326305e-3f), t, vx::Set(d, 1.9851453602313995e-2f));
+  p = vx::MulAdd(p, t, vx::Set(d, -5.695951730012894e-2f));
+  p = vx::MulAdd(p, t, vx::Set(d, 0.10603653639554977f));
+  p = vx::MulAdd(p, t, vx::Set(d, -0.15305592119693756f));
+  p = vx::MulAdd(p, t, vx::Set(d, 0.1967593878507614f));
+  p = vx::MulAdd(p, t, vx::Set(d, -0.24954134225845337f));
+  p = vx::MulAdd(p, t, vx::Set(d, 0.3332996368408203f));
+  p = vx::MulAdd(p, t, vx::Set(d, -0.4999990165233612f));
+  return vx::MulAdd(vx::Mul(p, t), t, t);
 }
 
 // The standard normal's lower tail Phi(-a) = erfc(a/sqrt2)/2 for a = |x|, with bounded relative
@@ -215,38 +220,37 @@ struct GaussTail {
   static constexpr float kUnscale = 5.42101086242752217e-20f;  // 2^-64
   V tail, e_scaled;  // Phi(-|x|), exp(-x^2/2) 2^64
   HWY_INLINE GaussTail(D d, V x) {
-    const V a = ClampKeepNaN(d, hn::Abs(x), 0.0f, 15.0f);  // E = 0 from 14.5 on
-    const V ah = hn::Mul(a, hn::Set(d, -0.5f));             // exact
-    const V hi = hn::Mul(ah, a);
+    const V a = ClampKeepNaN(d, vx::Abs(x), 0.0f, 15.0f);  // E = 0 from 14.5 on
+    const V ah = vx::Mul(a, vx::Set(d, -0.5f));             // exact
+    const V hi = vx::Mul(ah, a);
 #if HWY_NATIVE_FMA
-    const V lo = hn::MulSub(ah, a, hi);  // ah a - hi, exactly
+    const V lo = vx::MulSub(ah, a, hi);  // ah a - hi, exactly
 #else
     // Dekker's exact product where there is no FMA: a_hi keeps a's top 12 bits.
     const hn::RebindToUnsigned<D> du;
-    const V a_hi = hn::And(a, hn::BitCast(d, hn::Set(du, 0xFFFFF000u)));
-    const V a_lo = hn::Sub(a, a_hi);
-    const V ah_hi = hn::Mul(a_hi, hn::Set(d, -0.5f)), ah_lo = hn::Mul(a_lo, hn::Set(d, -0.5f));
-    V lo = hn::Sub(hn::Mul(ah_hi, a_hi), hi);
-    lo = hn::Add(lo, hn::Mul(hn::Add(ah_hi, ah_hi), a_lo));
-    lo = hn::Add(lo, hn::Mul(ah_lo, a_lo));
+    const V a_hi = vx::And(a, vx::BitCast(d, vx::Set(du, 0xFFFFF000u)));
+    const V a_lo = vx::Sub(a, a_hi);
+    const V ah_hi = vx::Mul(a_hi, vx::Set(d, -0.5f)), ah_lo = vx::Mul(a_lo, vx::Set(d, -0.5f));
+    V lo = vx::Sub(vx::Mul(ah_hi, a_hi), hi);
+    lo = vx::Add(lo, vx::Mul(vx::Add(ah_hi, ah_hi), a_lo));
+    lo = vx::Add(lo, vx::Mul(ah_lo, a_lo));
 #endif
     V scale;  // hi >= -112.5: 2^(n+64) stays normal, no clamp needed
     const V q = ExpReduce<64>(d, hi, scale, &lo);
-    e_scaled = hn::MulAdd(scale, q, scale);
-    const V four = hn::Set(d, 4.0f);
-    const V t = hn::Div(four, hn::Add(four, a));
-    const auto c = [&](float v) { return hn::Set(d, v * kUnscale); };
-    V g = c(3.469187766313553e-2f);
-    g = hn::MulAdd(g, t, c(-0.20020657777786255f));
-    g = hn::MulAdd(g, t, c(0.40444713830947876f));
-    g = hn::MulAdd(g, t, c(-0.3460496664047241f));
-    g = hn::MulAdd(g, t, c(0.3149614632129669f));
-    g = hn::MulAdd(g, t, c(-2.6029931381344795e-2f));
-    g = hn::MulAdd(g, t, c(0.12353552877902985f));
-    g = hn::MulAdd(g, t, c(9.439316391944885e-2f));
-    g = hn::MulAdd(g, t, c(0.10028135776519775f));
-    g = hn::MulAdd(g, t, c(-2.4361910618608817e-5f));
-    tail = hn::Mul(e_scaled, g);
+    e_scaled = vx::MulAdd(scale, q, scale);
+    const auto four = vx::Set(d, 4.0f);
+    const V t = vx::Div(four, vx::Add(four, a));
+    const auto c = [&](float v) { return vx::Set(d, v * kUnscale); };
+    V g = vx::MulAdd(c(3.469187766313553e-2f), t, c(-0.20020657777786255f));
+    g = vx::MulAdd(g, t, c(0.40444713830947876f));
+    g = vx::MulAdd(g, t, c(-0.3460496664047241f));
+    g = vx::MulAdd(g, t, c(0.3149614632129669f));
+    g = vx::MulAdd(g, t, c(-2.6029931381344795e-2f));
+    g = vx::MulAdd(g, t, c(0.12353552877902985f));
+    g = vx::MulAdd(g, t, c(9.439316391944885e-2f));
+    g = vx::MulAdd(g, t, c(0.10028135776519775f));
+    g = vx::MulAdd(g, t, c(-2.4361910618608817e-5f));
+    tail = vx::Mul(e_scaled, g);
   }
 };
 

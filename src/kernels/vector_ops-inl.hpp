@@ -1,6 +1,8 @@
 // One Highway body per activation: Fwd(d, x) = f(x) and Bwd(d, dy, in) = dy * f'(.), where `in`
 // is y = f(x) when kFromY, else x. Each mirrors its scalar entry in activation_table.cpp (the
 // specification), with the same comparisons so that NaN, the kinks and +-inf go the same way.
+// V is a vector or a bundle of vectors (vector_bundle-inl.hpp): the bodies call vx::, which takes
+// both, and hold constants as single vectors (auto).
 //
 // Bounds, tested in tests/activation_vector_test.cpp on every compiled instruction set against the
 // double reference at the same float inputs (and, for from-y bodies, the same float y):
@@ -35,7 +37,7 @@ struct IdentityOp {
 struct SigmoidOp {
   static constexpr bool kFromY = true;
   ACTLAB_FWD { return Sigmoid(d, x); }
-  ACTLAB_BWD { return hn::Mul(dy, hn::Mul(in, hn::Sub(hn::Set(d, 1.0f), in))); }
+  ACTLAB_BWD { return vx::Mul(dy, vx::Mul(in, vx::Sub(vx::Set(d, 1.0f), in))); }
 };
 
 // tanh(|x|) = -u / (2 + u), u = expm1(-2|x|): no cancellation near 0. Forward 3 ulp [0.83];
@@ -43,17 +45,17 @@ struct SigmoidOp {
 struct TanhOp {
   static constexpr bool kFromY = true;
   ACTLAB_FWD {
-    const V u = Expm1NonPositive(d, hn::Mul(hn::Set(d, 2.0f), NegAbs(d, x)));
-    return hn::CopySignToAbs(hn::Div(hn::Neg(u), hn::Add(hn::Set(d, 2.0f), u)), x);
+    const V u = Expm1NonPositive(d, vx::Mul(vx::Set(d, 2.0f), NegAbs(d, x)));
+    return vx::CopySignToAbs(vx::Div(vx::Neg(u), vx::Add(vx::Set(d, 2.0f), u)), x);
   }
-  ACTLAB_BWD { return hn::Mul(dy, hn::Sub(hn::Set(d, 1.0f), hn::Mul(in, in))); }
+  ACTLAB_BWD { return vx::Mul(dy, vx::Sub(vx::Set(d, 1.0f), vx::Mul(in, in))); }
 };
 
 // relu: exact (backward from y: y > 0 exactly where x > 0).
 struct ReluOp {
   static constexpr bool kFromY = true;
-  ACTLAB_FWD { return hn::IfThenZeroElse(hn::Lt(x, hn::Zero(d)), x); }
-  ACTLAB_BWD { return hn::Mul(dy, hn::IfThenElseZero(hn::Gt(in, hn::Zero(d)), hn::Set(d, 1.0f))); }
+  ACTLAB_FWD { return vx::IfThenZeroElse(vx::Lt(x, vx::Zero(d)), x); }
+  ACTLAB_BWD { return vx::Mul(dy, vx::IfThenElseZero(vx::Gt(in, vx::Zero(d)), vx::Set(d, 1.0f))); }
 };
 
 // leaky_relu, prelu (shared slope) and rrelu in evaluation (slope (lower + upper)/2): exact.
@@ -63,10 +65,10 @@ struct SlopeOp {
   static constexpr bool kFromY = false;
   float slope;
   ACTLAB_FWD {
-    const auto keep = kKeepAtZero ? hn::Ge(x, hn::Zero(d)) : hn::Gt(x, hn::Zero(d));
-    return hn::IfThenElse(keep, x, hn::Mul(x, hn::Set(d, slope)));
+    const auto keep = kKeepAtZero ? vx::Ge(x, vx::Zero(d)) : vx::Gt(x, vx::Zero(d));
+    return vx::IfThenElse(keep, x, vx::Mul(x, vx::Set(d, slope)));
   }
-  ACTLAB_BWD { return hn::Mul(dy, hn::IfThenElse(hn::Gt(in, hn::Zero(d)), hn::Set(d, 1.0f), hn::Set(d, slope))); }
+  ACTLAB_BWD { return vx::Mul(dy, vx::IfThenElse(vx::Gt(in, vx::Zero(d)), vx::Set(d, 1.0f), vx::Set(d, slope))); }
 };
 
 // elu: x > 0 ? x : alpha expm1(x). Forward 2 ulp [0.45]. Backward from y for alpha >= 0 (y > 0
@@ -77,13 +79,13 @@ struct EluOp {
   static constexpr bool kFromY = kY;
   float alpha;
   ACTLAB_FWD {
-    const V em1 = hn::Mul(hn::Set(d, alpha), Expm1NonPositive(d, x));
-    return hn::IfThenElse(hn::Lt(x, hn::Zero(d)), em1, x);
+    const V em1 = vx::Mul(vx::Set(d, alpha), Expm1NonPositive(d, x));
+    return vx::IfThenElse(vx::Lt(x, vx::Zero(d)), em1, x);
   }
   ACTLAB_BWD {
-    const V a = hn::Set(d, alpha), one = hn::Set(d, 1.0f);
-    if constexpr (kY) return hn::Mul(dy, hn::IfThenElse(hn::Gt(in, hn::Zero(d)), one, hn::Add(in, a)));
-    else return hn::Mul(dy, hn::IfThenElse(hn::Gt(in, hn::Zero(d)), one, hn::Mul(a, Exp(d, in))));
+    const auto a = vx::Set(d, alpha), one = vx::Set(d, 1.0f);
+    if constexpr (kY) return vx::Mul(dy, vx::IfThenElse(vx::Gt(in, vx::Zero(d)), one, vx::Add(in, a)));
+    else return vx::Mul(dy, vx::IfThenElse(vx::Gt(in, vx::Zero(d)), one, vx::Mul(a, Exp(d, in))));
   }
 };
 
@@ -92,13 +94,13 @@ struct EluOp {
 struct SeluOp {
   static constexpr bool kFromY = false;
   ACTLAB_FWD {
-    const V em1 = hn::Mul(hn::Set(d, f32(1.6732632423543772848)), Expm1NonPositive(d, x));
-    return hn::Mul(hn::Set(d, f32(1.0507009873554804934)), hn::IfThenElse(hn::Lt(x, hn::Zero(d)), em1, x));
+    const V em1 = vx::Mul(vx::Set(d, f32(1.6732632423543772848)), Expm1NonPositive(d, x));
+    return vx::Mul(vx::Set(d, f32(1.0507009873554804934)), vx::IfThenElse(vx::Lt(x, vx::Zero(d)), em1, x));
   }
   ACTLAB_BWD {
-    const V tail = hn::Mul(hn::Set(d, f32(1.0507009873554804934 * 1.6732632423543772848)),
+    const V tail = vx::Mul(vx::Set(d, f32(1.0507009873554804934 * 1.6732632423543772848)),
                            Exp(d, in));
-    return hn::Mul(dy, hn::IfThenElse(hn::Gt(in, hn::Zero(d)), hn::Set(d, f32(1.0507009873554804934)), tail));
+    return vx::Mul(dy, vx::IfThenElse(vx::Gt(in, vx::Zero(d)), vx::Set(d, f32(1.0507009873554804934)), tail));
   }
 };
 
@@ -114,15 +116,15 @@ struct CeluOp {
   float alpha, inverse;  // inverse = 1 / alpha, used only when it is exact
   template <class D, class V>
   HWY_INLINE V Scaled(D d, V x) const {
-    return kPowerOfTwo ? hn::Mul(x, hn::Set(d, inverse)) : hn::Div(x, hn::Set(d, alpha));
+    return kPowerOfTwo ? vx::Mul(x, vx::Set(d, inverse)) : vx::Div(x, vx::Set(d, alpha));
   }
   ACTLAB_FWD {
-    const V em1 = hn::Mul(hn::Set(d, alpha), Expm1NonPositive(d, Scaled(d, x)));
-    return hn::IfThenElse(hn::Lt(x, hn::Zero(d)), em1, x);
+    const V em1 = vx::Mul(vx::Set(d, alpha), Expm1NonPositive(d, Scaled(d, x)));
+    return vx::IfThenElse(vx::Lt(x, vx::Zero(d)), em1, x);
   }
   ACTLAB_BWD {
     const V e = Exp(d, Scaled(d, in));
-    return hn::Mul(dy, hn::IfThenElse(hn::Gt(in, hn::Zero(d)), hn::Set(d, 1.0f), e));
+    return vx::Mul(dy, vx::IfThenElse(vx::Gt(in, vx::Zero(d)), vx::Set(d, 1.0f), e));
   }
 };
 
@@ -132,14 +134,14 @@ struct CeluOp {
 struct GeluErfOp {
   static constexpr bool kFromY = false;
   template <class D, class V>
-  HWY_INLINE V Cdf(D d, V x, const GaussTail<D>& g) const {
-    return hn::IfThenElse(hn::Lt(x, hn::Zero(d)), g.tail, hn::Sub(hn::Set(d, 1.0f), g.tail));
+  HWY_INLINE V Cdf(D d, V x, const GaussTail<D, V>& g) const {
+    return vx::IfThenElse(vx::Lt(x, vx::Zero(d)), g.tail, vx::Sub(vx::Set(d, 1.0f), g.tail));
   }
-  ACTLAB_FWD { return hn::Mul(x, Cdf(d, x, GaussTail<D>(d, x))); }
+  ACTLAB_FWD { return vx::Mul(x, Cdf(d, x, GaussTail<D, V>(d, x))); }
   ACTLAB_BWD {
-    const GaussTail<D> g(d, in);
-    const V pdf = hn::Mul(g.e_scaled, hn::Set(d, 0.398942280401432678f * GaussTail<D>::kUnscale));  // 1/sqrt(2 pi)
-    return hn::Mul(dy, hn::MulAdd(in, pdf, Cdf(d, in, g)));
+    const GaussTail<D, V> g(d, in);
+    const V pdf = vx::Mul(g.e_scaled, vx::Set(d, 0.398942280401432678f * GaussTail<D, V>::kUnscale));  // 1/sqrt(2 pi)
+    return vx::Mul(dy, vx::MulAdd(in, pdf, Cdf(d, in, g)));
   }
 };
 
@@ -152,15 +154,15 @@ struct GeluTanhOp {
   static constexpr bool kFromY = false;
   static constexpr float k2 = 2.0f * 0.797884560802865356f, c = 0.044715f;
   ACTLAB_FWD {
-    const V two_u = hn::Mul(x, hn::MulAdd(hn::Set(d, k2 * c), hn::Mul(x, x), hn::Set(d, k2)));
-    return hn::Mul(x, Sigmoid(d, two_u));
+    const V two_u = vx::Mul(x, vx::MulAdd(vx::Set(d, k2 * c), vx::Mul(x, x), vx::Set(d, k2)));
+    return vx::Mul(x, Sigmoid(d, two_u));
   }
   ACTLAB_BWD {
     const V x = ClampKeepNaN(d, in, -20.0f, 20.0f);
-    const V x2 = hn::Mul(x, x);
-    const SigmoidSlope<D> sig(d, hn::Mul(x, hn::MulAdd(hn::Set(d, k2 * c), x2, hn::Set(d, k2))));
-    const V dudx = hn::MulAdd(hn::Set(d, 3.0f * k2 * c), x2, hn::Set(d, k2));  // d(2u)/dx
-    return hn::Mul(dy, hn::MulAdd(hn::Mul(x, dudx), sig.slope, sig.s));
+    const V x2 = vx::Mul(x, x);
+    const SigmoidSlope<D, V> sig(d, vx::Mul(x, vx::MulAdd(vx::Set(d, k2 * c), x2, vx::Set(d, k2))));
+    const V dudx = vx::MulAdd(vx::Set(d, 3.0f * k2 * c), x2, vx::Set(d, k2));  // d(2u)/dx
+    return vx::Mul(dy, vx::MulAdd(vx::Mul(x, dudx), sig.slope, sig.s));
   }
 };
 
@@ -168,10 +170,10 @@ struct GeluTanhOp {
 // (cancellation near x = -1.28, where silu' = 0).
 struct SiluOp {
   static constexpr bool kFromY = false;
-  ACTLAB_FWD { return hn::Mul(x, Sigmoid(d, x)); }
+  ACTLAB_FWD { return vx::Mul(x, Sigmoid(d, x)); }
   ACTLAB_BWD {
-    const SigmoidSlope<D> sig(d, in);
-    return hn::Mul(dy, hn::MulAdd(in, sig.slope, sig.s));
+    const SigmoidSlope<D, V> sig(d, in);
+    return vx::Mul(dy, vx::MulAdd(in, sig.slope, sig.s));
   }
 };
 
@@ -185,18 +187,18 @@ struct MishOp {
   static constexpr bool kFromY = false;
   ACTLAB_FWD {
     const V e = Exp<20>(d, x);
-    const V n = hn::Mul(e, hn::Add(e, hn::Set(d, 2.0f)));
-    return hn::Mul(x, hn::Div(n, hn::Add(n, hn::Set(d, 2.0f))));
+    const V n = vx::Mul(e, vx::Add(e, vx::Set(d, 2.0f)));
+    return vx::Mul(x, vx::Div(n, vx::Add(n, vx::Set(d, 2.0f))));
   }
   ACTLAB_BWD {
-    const V one = hn::Set(d, 1.0f);
+    const auto one = vx::Set(d, 1.0f);
     const V e = Exp<20>(d, in);
-    const V ep1 = hn::Add(e, one);
-    const V n = hn::MulAdd(e, ep1, e);  // e (e + 2)
-    const V np2 = hn::Add(n, hn::Set(d, 2.0f));
-    const V w = hn::Mul(hn::Mul(in, e), ep1);  // x e (1 + e)
-    const V q = hn::Div(hn::MulAdd(w, hn::Set(d, 4.0f), hn::Mul(n, np2)), hn::Mul(np2, np2));
-    return hn::Mul(dy, hn::IfThenElse(hn::Gt(in, hn::Set(d, 20.0f)), hn::MulAdd(in, hn::Zero(d), one), q));
+    const V ep1 = vx::Add(e, one);
+    const V n = vx::MulAdd(e, ep1, e);  // e (e + 2)
+    const V np2 = vx::Add(n, vx::Set(d, 2.0f));
+    const V w = vx::Mul(vx::Mul(in, e), ep1);  // x e (1 + e)
+    const V q = vx::Div(vx::MulAdd(w, vx::Set(d, 4.0f), vx::Mul(n, np2)), vx::Mul(np2, np2));
+    return vx::Mul(dy, vx::IfThenElse(vx::Gt(in, vx::Set(d, 20.0f)), vx::MulAdd(in, vx::Zero(d), one), q));
   }
 };
 
@@ -211,18 +213,18 @@ struct SoftplusOp {
   static constexpr bool kFromY = false;
   float beta, threshold;
   template <class D, class V>
-  HWY_INLINE V Scaled(D d, V x) const { return kUnitBeta ? x : hn::Mul(hn::Set(d, beta), x); }
+  HWY_INLINE V Scaled(D d, V x) const { return kUnitBeta ? x : vx::Mul(vx::Set(d, beta), x); }
   ACTLAB_FWD {
     const V bx = Scaled(d, x);
     const V l = Log1pUnit(d, ExpNonPositive(d, NegAbs(d, bx)));
-    V sp = hn::Add(MaxKeepNaN(d, bx, 0.0f), l);
-    if (!kUnitBeta) sp = hn::Div(sp, hn::Set(d, beta));
+    V sp = vx::Add(MaxKeepNaN(d, bx, 0.0f), l);
+    if (!kUnitBeta) sp = vx::Div(sp, vx::Set(d, beta));
     if (!kSelectAbove) return sp;
-    return hn::IfThenElse(hn::Gt(bx, hn::Set(d, threshold)), x, sp);
+    return vx::IfThenElse(vx::Gt(bx, vx::Set(d, threshold)), x, sp);
   }
   ACTLAB_BWD {
     const V bx = Scaled(d, in);
-    return hn::Mul(dy, hn::IfThenElse(hn::Gt(bx, hn::Set(d, threshold)), hn::Set(d, 1.0f), Sigmoid(d, bx)));
+    return vx::Mul(dy, vx::IfThenElse(vx::Gt(bx, vx::Set(d, threshold)), vx::Set(d, 1.0f), Sigmoid(d, bx)));
   }
 };
 
@@ -230,35 +232,35 @@ struct SoftplusOp {
 struct HardsigmoidOp {
   static constexpr bool kFromY = false;
   ACTLAB_FWD {
-    const V mid = hn::Div(hn::Add(x, hn::Set(d, 3.0f)), hn::Set(d, 6.0f));
-    const V r = hn::IfThenElse(hn::Ge(x, hn::Set(d, 3.0f)), hn::Set(d, 1.0f), mid);
-    return hn::IfThenZeroElse(hn::Le(x, hn::Set(d, -3.0f)), r);
+    const V mid = vx::Div(vx::Add(x, vx::Set(d, 3.0f)), vx::Set(d, 6.0f));
+    const V r = vx::IfThenElse(vx::Ge(x, vx::Set(d, 3.0f)), vx::Set(d, 1.0f), mid);
+    return vx::IfThenZeroElse(vx::Le(x, vx::Set(d, -3.0f)), r);
   }
   ACTLAB_BWD {
-    const auto inside = hn::And(hn::Gt(in, hn::Set(d, -3.0f)), hn::Lt(in, hn::Set(d, 3.0f)));
-    return hn::Mul(dy, hn::IfThenElseZero(inside, hn::Set(d, 1.0f / 6.0f)));
+    const auto inside = vx::And(vx::Gt(in, vx::Set(d, -3.0f)), vx::Lt(in, vx::Set(d, 3.0f)));
+    return vx::Mul(dy, vx::IfThenElseZero(inside, vx::Set(d, 1.0f / 6.0f)));
   }
 };
 
 struct HardswishOp {
   static constexpr bool kFromY = false;
   ACTLAB_FWD {
-    const V mid = hn::Div(hn::Mul(x, hn::Add(x, hn::Set(d, 3.0f))), hn::Set(d, 6.0f));
-    return hn::IfThenZeroElse(hn::Le(x, hn::Set(d, -3.0f)), hn::IfThenElse(hn::Ge(x, hn::Set(d, 3.0f)), x, mid));
+    const V mid = vx::Div(vx::Mul(x, vx::Add(x, vx::Set(d, 3.0f))), vx::Set(d, 6.0f));
+    return vx::IfThenZeroElse(vx::Le(x, vx::Set(d, -3.0f)), vx::IfThenElse(vx::Ge(x, vx::Set(d, 3.0f)), x, mid));
   }
   ACTLAB_BWD {
-    const V mid = hn::Div(hn::Add(hn::Add(in, in), hn::Set(d, 3.0f)), hn::Set(d, 6.0f));
-    const V r = hn::IfThenElse(hn::Le(in, hn::Set(d, 3.0f)), mid, hn::Set(d, 1.0f));
-    return hn::Mul(dy, hn::IfThenZeroElse(hn::Lt(in, hn::Set(d, -3.0f)), r));
+    const V mid = vx::Div(vx::Add(vx::Add(in, in), vx::Set(d, 3.0f)), vx::Set(d, 6.0f));
+    const V r = vx::IfThenElse(vx::Le(in, vx::Set(d, 3.0f)), mid, vx::Set(d, 1.0f));
+    return vx::Mul(dy, vx::IfThenZeroElse(vx::Lt(in, vx::Set(d, -3.0f)), r));
   }
 };
 
 struct SoftsignOp {
   static constexpr bool kFromY = false;
-  ACTLAB_FWD { return hn::Div(x, hn::Add(hn::Set(d, 1.0f), hn::Abs(x))); }
+  ACTLAB_FWD { return vx::Div(x, vx::Add(vx::Set(d, 1.0f), vx::Abs(x))); }
   ACTLAB_BWD {
-    const V den = hn::Add(hn::Set(d, 1.0f), hn::Abs(in));
-    return hn::Mul(dy, hn::Div(hn::Div(hn::Set(d, 1.0f), den), den));
+    const V den = vx::Add(vx::Set(d, 1.0f), vx::Abs(in));
+    return vx::Mul(dy, vx::Div(vx::Div(vx::Set(d, 1.0f), den), den));
   }
 };
 
