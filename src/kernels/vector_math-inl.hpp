@@ -37,6 +37,16 @@ HWY_INLINE V MaxKeepNaN(D d, V x, float lo) {
 #endif
 }
 
+// min(x, hi), NaN kept (as MaxKeepNaN).
+template <class D, class V = hn::VFromD<D>>
+HWY_INLINE V MinKeepNaN(D d, V x, float hi) {
+#if HWY_ARCH_X86 && HWY_TARGET != HWY_EMU128 && HWY_TARGET != HWY_SCALAR
+  return vx::Min(vx::Set(d, hi), x);
+#else
+  return vx::IfThenElse(vx::IsNaN(x), x, vx::Min(x, vx::Set(d, hi)));
+#endif
+}
+
 template <class D, class V = hn::VFromD<D>>
 HWY_INLINE V ClampKeepNaN(D d, V x, float lo, float hi) {
 #if HWY_ARCH_X86 && HWY_TARGET != HWY_EMU128 && HWY_TARGET != HWY_SCALAR
@@ -220,7 +230,7 @@ struct GaussTail {
   static constexpr float kUnscale = 5.42101086242752217e-20f;  // 2^-64
   V tail, e_scaled;  // Phi(-|x|), exp(-x^2/2) 2^64
   HWY_INLINE GaussTail(D d, V x) {
-    const V a = ClampKeepNaN(d, vx::Abs(x), 0.0f, 15.0f);  // E = 0 from 14.5 on
+    const V a = MinKeepNaN(d, vx::Abs(x), 15.0f);  // E = 0 from 14.5 on
     const V ah = vx::Mul(a, vx::Set(d, -0.5f));             // exact
     const V hi = vx::Mul(ah, a);
 #if HWY_NATIVE_FMA
