@@ -9,6 +9,8 @@
 // at the same float inputs (and, for bodies that read y, the same float y):
 //   |actual - expected| <= ulps * ulp(expected) + abs * |dy|, NaN exactly where NaN is expected,
 //   and an infinity only where the same infinity is expected.
+// ACTLAB_PRINT_WORST=1 prints each check's worst error as a fraction of its bound (the [m] of the
+// comments there).
 #include "actlab/activation.hpp"
 #include "actlab/kernels.hpp"
 #include "kernels/vector_activations.hpp"
@@ -23,6 +25,8 @@
 #include <bit>
 #include <cfloat>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fmt/format.h>
 #include <fstream>
@@ -114,6 +118,7 @@ struct Check {
       worst = excess, worst_text = fmt::format("x = {:.9g}: expected {:.9g}, actual {:.9g}", x, expected, actual);
   }
   void expect_ok(const std::string& what) const {
+    if (std::getenv("ACTLAB_PRINT_WORST")) std::printf("WORST %s: %.3f (%s)\n", what.c_str(), worst, worst_text.c_str());
     EXPECT_EQ(failures, 0u) << what << ": " << failures << " values off; worst (" << worst
                             << " times the bound) at " << worst_text;
   }

@@ -146,21 +146,31 @@ struct GeluErfOp {
 };
 
 // gelu, approximate=tanh: x sigmoid(2u), 2u = x (2k + 2kc x^2), k = sqrt(2/pi), c = 0.044715 (the
-// table's x/2 (1 + tanh(u))). Forward 4 ulp + 3 ulp per unit of |2u| [0.63] (2u is rounded in
-// float, as in the table, and e^-|2u| amplifies that). Backward s + x s (1 - s) 2k (1 + 3c x^2):
-// the same + 4 2^-24 abs [0.25] (the terms cancel near x = -0.75). x is clamped to [-20, 20]
-// first: beyond, e^-|2u| is 0 in float, so the gradient is exactly 1 or 0 as in the table.
+// table's x/2 (1 + tanh(u))). e^-|2u| = 2^w with w = -|2u| log2 e formed in float, constants
+// included (Exp2NonPositive: 1.11x faster forward, 1.07x backward than e^x's exact reduction of
+// 2u, 1 thread, AVX3). Forward 4 ulp + 3 ulp per unit of |2u| [0.69] (w is rounded in float, as 2u
+// is in the table, and 2^w amplifies that). Backward s + x s (1 - s) 2k (1 + 3c x^2): the same + 4
+// 2^-24 abs [0.25] (the terms cancel near x = -0.75). x is clamped to [-20, 20] first: beyond,
+// e^-|2u| is 0 in float, so the gradient is exactly 1 or 0 as in the table.
 struct GeluTanhOp {
   static constexpr bool kFromY = false;
   static constexpr float k2 = 2.0f * 0.797884560802865356f, c = 0.044715f;
+  // -|2u| log2 e = -|x| (a1 + a3 x^2): the exponent in the log2 domain (Exp2NonPositive).
+  static constexpr float a1 = float(2.0 * 0.797884560802865356 * 1.44269504088896341),
+                         a3 = float(2.0 * 0.797884560802865356 * 0.044715 * 1.44269504088896341);
+  template <class D, class V>
+  HWY_INLINE V NegTwoULog2e(D d, V x, V x2) const {
+    return vx::Mul(NegAbs(d, x), vx::MulAdd(vx::Set(d, a3), x2, vx::Set(d, a1)));
+  }
   ACTLAB_FWD {
-    const V two_u = vx::Mul(x, vx::MulAdd(vx::Set(d, k2 * c), vx::Mul(x, x), vx::Set(d, k2)));
-    return vx::Mul(x, Sigmoid(d, two_u));
+    const V e = Exp2NonPositive(d, NegTwoULog2e(d, x, vx::Mul(x, x)));  // e^-|2u|
+    const auto one = vx::Set(d, 1.0f);
+    return vx::Mul(x, vx::Div(vx::IfThenElse(vx::Lt(x, vx::Zero(d)), e, one), vx::Add(one, e)));
   }
   ACTLAB_BWD {
     const V x = ClampKeepNaN(d, in, -20.0f, 20.0f);
     const V x2 = vx::Mul(x, x);
-    const SigmoidSlope<D, V> sig(d, vx::Mul(x, vx::MulAdd(vx::Set(d, k2 * c), x2, vx::Set(d, k2))));
+    const SigmoidSlope<D, V> sig(d, x, Exp2NonPositive(d, NegTwoULog2e(d, x, x2)));  // 2u has x's sign
     const V dudx = vx::MulAdd(vx::Set(d, 3.0f * k2 * c), x2, vx::Set(d, k2));  // d(2u)/dx
     return vx::Mul(dy, vx::MulAdd(vx::Mul(x, dudx), sig.slope, sig.s));
   }
