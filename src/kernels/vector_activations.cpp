@@ -3,6 +3,7 @@
 // once per instruction set by hwy/foreach_target.h and the best one is chosen at run time.
 #include "kernels/vector_activations.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -27,11 +28,28 @@ using DF = hn::ScalableTag<float>;
 #define ACTLAB_VECTOR_BODY HWY_ATTR __attribute__((always_inline))
 
 constexpr std::size_t kMaxLanes = HWY_MAX_BYTES / sizeof(float);
-// Vectors per step of Loop, as one bundle (vector_bundle-inl.hpp). Measured against the former two
-// vectors a step, 1 thread, on Zen 5: at 4, the exp/erf bodies 1.1-1.3x faster on AVX3 and on AVX2
-// (gelu, gelu-tanh, softplus, mish, silu, tanh forward; their backwards), the memory-bound ones
-// unchanged; at 8, gelu 1.15x slower than at 4 (its 32 registers spill).
+// Vectors per step of Loop, as one bundle (vector_bundle-inl.hpp): 4, and for the directions whose
+// body is a long exp-based chain (kLongChains, and not a backward from y) 8 where there are 32
+// vector registers (AVX-512); a body may ask for fewer (kMaxBundle). Measured on Zen 5, 1 thread,
+// against the former two vectors a step: at 4, the exp/erf bodies 1.1-1.3x faster on AVX3 and on
+// AVX2, the memory-bound ones unchanged; on AVX3 at 8 against 4 (cache-resident), gelu-tanh and
+// softplus forward 1.16x, mish 1.09-1.12x, tanh 1.11x, sigmoid, silu and elu 1.06-1.08x, but exact
+// gelu 1.06x slower (its values no longer fit the registers), so it keeps 4. (AVX2 at 8 on the same
+// CPU: mixed, and exact gelu 1.12x slower; 4 kept there.)
 constexpr std::size_t kBundle = 4;
+#if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3
+constexpr std::size_t kLongBundle = 8;
+#else
+constexpr std::size_t kLongBundle = 4;
+#endif
+template <class Body, bool kForward>
+constexpr std::size_t BundleFor() {
+  std::size_t k = kBundle;
+  if constexpr (requires { Body::kLongChains; })
+    if (kForward || !Body::kFromY) k = kLongBundle;
+  if constexpr (requires { Body::kMaxBundle; }) k = std::min(k, Body::kMaxBundle);
+  return k;
+}
 
 // The last n < one vector of elements, through aligned stack buffers (never reads past the end).
 // Padding lanes hold 0, which every body accepts.
@@ -49,12 +67,19 @@ HWY_INLINE void Partial(std::size_t n, float* out, const float* a, const float* 
 // size (the head before goes through Partial): misaligned 64-byte stores cost twice, and
 // std::vector's data is typically 16 bytes off. The inputs are usually just as misaligned as `out`,
 // so this aligns them too. With `stream`, the stores carry non-temporal hints.
+// Floats ahead of the loads that a step of 8 vectors prefetches when streaming (DRAM-sized arrays).
+// At 8 vectors a step, one step of an exp-based body fills the core's window, and the next step's
+// loads issue too late for the hardware prefetcher to hide DRAM's latency: at 16M floats, 1 thread,
+// elu forward took 0.20-0.33 ns and gelu-tanh backward 0.41-0.55 without this (0.145 and 0.23 at 4
+// vectors a step), 0.134 and 0.21 with it; 1024 floats ahead measured slower, 4096 the same.
+constexpr std::size_t kPrefetchAhead = 2048;
+
 // Whole vectors go kB a step as one bundle, so that the kB dependency chains overlap in the core;
 // kB = 1 keeps the plain loop of two a step, for bodies that are not written for bundles. f is
 // inlined three times here, and the head and tail share one out-of-line copy: every inlined copy of
 // every body on every target adds to the build (clang with sanitizers took minutes over this file
 // with eight copies).
-template <std::size_t kB = kBundle, class F>
+template <std::size_t kB, class F>
 HWY_INLINE void Loop(float* out, const float* a, const float* b, std::size_t n, bool stream, F f) {
   const DF d;
   const std::size_t N = hn::Lanes(d);
@@ -72,6 +97,11 @@ HWY_INLINE void Loop(float* out, const float* a, const float* b, std::size_t n, 
     using V = hn::VFromD<DF>;
     for (; i + kB * N <= n; i += kB * N) {
       Bundle<V, kB> va, vb;
+      if (kB >= 8 && stream)
+        for (std::size_t k = 0; k < kB * N; k += 64 / sizeof(float)) {  // each 64-byte line
+          hwy::Prefetch(a + i + k + kPrefetchAhead);
+          if (b) hwy::Prefetch(b + i + k + kPrefetchAhead);
+        }
       for (std::size_t k = 0; k < kB; ++k) {
         va.part[k] = hn::LoadU(d, a + i + k * N);
         vb.part[k] = hn::LoadU(d, bb + i + k * N);
@@ -133,7 +163,8 @@ HWY_INLINE void WithOp(int op, const double* p, F&& f) {
 void ForwardChunk(int op, const double* p, float* y, const float* x, std::size_t n, bool stream) {
   WithOp(op, p, [&](const auto& body) HWY_ATTR {
     const DF d;
-    Loop(y, x, nullptr, n, stream, [&](auto vin, auto) ACTLAB_VECTOR_BODY { return body.Fwd(d, vin); });
+    constexpr std::size_t kB = BundleFor<std::remove_cvref_t<decltype(body)>, true>();
+    Loop<kB>(y, x, nullptr, n, stream, [&](auto vin, auto) ACTLAB_VECTOR_BODY { return body.Fwd(d, vin); });
   });
 }
 
@@ -142,7 +173,8 @@ void BackwardChunk(int op, const double* p, float* dx, const float* dy, const fl
   WithOp(op, p, [&](const auto& body) HWY_ATTR {
     const DF d;
     const float* in = std::remove_cvref_t<decltype(body)>::kFromY ? y : x;
-    Loop(dx, dy, in, n, stream, [&](auto vdy, auto vin) ACTLAB_VECTOR_BODY { return body.Bwd(d, vdy, vin); });
+    constexpr std::size_t kB = BundleFor<std::remove_cvref_t<decltype(body)>, false>();
+    Loop<kB>(dx, dy, in, n, stream, [&](auto vdy, auto vin) ACTLAB_VECTOR_BODY { return body.Bwd(d, vdy, vin); });
   });
 }
 

@@ -36,6 +36,7 @@ struct IdentityOp {
 // sigmoid: forward 3 ulp [0.75]; backward dy * y (1 - y) from y: exact.
 struct SigmoidOp {
   static constexpr bool kFromY = true;
+  static constexpr bool kLongChains = true;  // exp-based: Loop takes more vectors a step
   ACTLAB_FWD { return Sigmoid(d, x); }
   ACTLAB_BWD { return vx::Mul(dy, vx::Mul(in, vx::Sub(vx::Set(d, 1.0f), in))); }
 };
@@ -44,6 +45,7 @@ struct SigmoidOp {
 // backward dy (1 - y^2) from y: exact.
 struct TanhOp {
   static constexpr bool kFromY = true;
+  static constexpr bool kLongChains = true;  // exp-based: Loop takes more vectors a step
   ACTLAB_FWD {
     const V u = Expm1NonPositive(d, vx::Mul(vx::Set(d, 2.0f), NegAbs(d, x)));
     return vx::CopySignToAbs(vx::Div(vx::Neg(u), vx::Add(vx::Set(d, 2.0f), u)), x);
@@ -77,6 +79,7 @@ struct SlopeOp {
 template <bool kY>
 struct EluOp {
   static constexpr bool kFromY = kY;
+  static constexpr bool kLongChains = true;  // exp-based: Loop takes more vectors a step
   float alpha;
   ACTLAB_FWD {
     const V em1 = vx::Mul(vx::Set(d, alpha), Expm1NonPositive(d, x));
@@ -93,6 +96,7 @@ struct EluOp {
 // Forward 3 ulp [0.66]; backward (from x) scale alpha e^x: 3 ulp [0.81].
 struct SeluOp {
   static constexpr bool kFromY = false;
+  static constexpr bool kLongChains = true;  // exp-based: Loop takes more vectors a step
   ACTLAB_FWD {
     const V em1 = vx::Mul(vx::Set(d, f32(1.6732632423543772848)), Expm1NonPositive(d, x));
     return vx::Mul(vx::Set(d, f32(1.0507009873554804934)), vx::IfThenElse(vx::Lt(x, vx::Zero(d)), em1, x));
@@ -113,6 +117,7 @@ struct SeluOp {
 template <bool kPowerOfTwo>
 struct CeluOp {
   static constexpr bool kFromY = false;
+  static constexpr bool kLongChains = true;  // exp-based: Loop takes more vectors a step
   float alpha, inverse;  // inverse = 1 / alpha, used only when it is exact
   template <class D, class V>
   HWY_INLINE V Scaled(D d, V x) const {
@@ -133,6 +138,8 @@ struct CeluOp {
 // abs [0.25] (the two terms cancel near x = -0.75, where gelu' = 0).
 struct GeluErfOp {
   static constexpr bool kFromY = false;
+  static constexpr bool kLongChains = true;  // exp-based: Loop takes more vectors a step
+  static constexpr std::size_t kMaxBundle = 4;  // at 8 its values spill (vector_activations.cpp)
   template <class D, class V>
   HWY_INLINE V Cdf(D d, V x, const GaussTail<D, V>& g) const {
     return vx::IfThenElse(vx::Lt(x, vx::Zero(d)), g.tail, vx::Sub(vx::Set(d, 1.0f), g.tail));
@@ -154,6 +161,7 @@ struct GeluErfOp {
 // e^-|2u| is 0 in float, so the gradient is exactly 1 or 0 as in the table.
 struct GeluTanhOp {
   static constexpr bool kFromY = false;
+  static constexpr bool kLongChains = true;  // exp-based: Loop takes more vectors a step
   static constexpr float k2 = 2.0f * 0.797884560802865356f, c = 0.044715f;
   // -|2u| log2 e = -|x| (a1 + a3 x^2): the exponent in the log2 domain (Exp2NonPositive).
   static constexpr float a1 = float(2.0 * 0.797884560802865356 * 1.44269504088896341),
@@ -180,6 +188,7 @@ struct GeluTanhOp {
 // (cancellation near x = -1.28, where silu' = 0).
 struct SiluOp {
   static constexpr bool kFromY = false;
+  static constexpr bool kLongChains = true;  // exp-based: Loop takes more vectors a step
   ACTLAB_FWD { return vx::Mul(x, Sigmoid(d, x)); }
   ACTLAB_BWD {
     const SigmoidSlope<D, V> sig(d, in);
@@ -195,6 +204,7 @@ struct SiluOp {
 // Beyond x = 20 exactly 1, as in the table where t rounds to 1 (x 0 + 1: NaN at +inf, as there).
 struct MishOp {
   static constexpr bool kFromY = false;
+  static constexpr bool kLongChains = true;  // exp-based: Loop takes more vectors a step
   ACTLAB_FWD {
     const V e = Exp<20>(d, x);
     const V n = vx::Mul(e, vx::Add(e, vx::Set(d, 2.0f)));
@@ -221,6 +231,7 @@ template <bool kUnitBeta, bool kSelectAbove = true>
 struct SoftplusOp {
   static_assert(kUnitBeta || kSelectAbove);
   static constexpr bool kFromY = false;
+  static constexpr bool kLongChains = true;  // exp-based: Loop takes more vectors a step
   float beta, threshold;
   template <class D, class V>
   HWY_INLINE V Scaled(D d, V x) const { return kUnitBeta ? x : vx::Mul(vx::Set(d, beta), x); }
