@@ -34,8 +34,9 @@ constexpr std::size_t kMaxLanes = HWY_MAX_BYTES / sizeof(float);
 // against the former two vectors a step: at 4, the exp/erf bodies 1.1-1.3x faster on AVX3 and on
 // AVX2, the memory-bound ones unchanged; on AVX3 at 8 against 4 (cache-resident), gelu-tanh and
 // softplus forward 1.16x, mish 1.09-1.12x, tanh 1.11x, sigmoid, silu and elu 1.06-1.08x, but exact
-// gelu 1.06x slower (its values no longer fit the registers), so it keeps 4. (AVX2 at 8 on the same
-// CPU: mixed, and exact gelu 1.12x slower; 4 kept there.)
+// gelu 1.06x slower (its values no longer fit the registers); it takes 6, 1.06x faster than 4
+// (medians of 4 alternated runs). (AVX2 at 8 on the same CPU: mixed, and exact gelu 1.12x slower;
+// 4 kept there.)
 constexpr std::size_t kBundle = 4;
 #if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3
 constexpr std::size_t kLongBundle = 8;

@@ -139,7 +139,7 @@ struct CeluOp {
 struct GeluErfOp {
   static constexpr bool kFromY = false;
   static constexpr bool kLongChains = true;  // exp-based: Loop takes more vectors a step
-  static constexpr std::size_t kMaxBundle = 4;  // at 8 its values spill (vector_activations.cpp)
+  static constexpr std::size_t kMaxBundle = 6;  // at 8 its values spill (vector_activations.cpp)
   template <class D, class V>
   HWY_INLINE V Cdf(D d, V x, const GaussTail<D, V>& g) const {
     return vx::IfThenElse(vx::Lt(x, vx::Zero(d)), g.tail, vx::Sub(vx::Set(d, 1.0f), g.tail));
