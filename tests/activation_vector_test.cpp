@@ -304,8 +304,8 @@ TEST(ActivationVector, AwkwardSizesAndUnalignedStarts) {
   }
 }
 
-// A value's result does not depend on where it lies: the loops take whole vectors four at a time
-// as one bundle (vector_bundle-inl.hpp), then single vectors, then a short rest, and each must give
+// A value's result does not depend on where it lies: the loops take whole vectors 4, 6 or 8 at a
+// time as one bundle (vector_bundle-inl.hpp), then single vectors, then a short rest, and each must give
 // the bits of the others. Every value of the special values and a sample of the sweep, alone (the
 // short rest), against the same values in one array of a few bundles, on every target. NaN's sign
 // may differ (which operand's NaN an x86 operation returns follows the compiler's operand order).
@@ -320,6 +320,7 @@ TEST(ActivationVector, SameBitsInBundlesVectorsAndTheRest) {
       const Activation act = actlab::parse_activation(kb.spec);
       std::vector<float> x = special_values(act);
       for (std::size_t i = 0; i < sweep.size(); i += 997) x.push_back(sweep[i]);
+      ASSERT_GE(x.size(), 2 * 8 * actlab::vector_lanes());  // several bundles of the widest step
       const std::vector<float> dy = random_dy(x.size(), 5);
       std::vector<float> y(x.size()), dx(x.size());
       actlab::activation_forward(act, y, x);

@@ -16,7 +16,7 @@ namespace actlab::HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 
 // From this many floats on, the copy prefetches its input 2048 floats ahead, one 64-byte line at a
-// time, as the activation kernels' long-chain loops do at DRAM sizes (vector_activations.cpp): the
+// time, as the activation kernels' streaming loops do (vector_activations.cpp): the
 // roof must be the best this core does, or a kernel that prefetches reads above 100% of it. 16M
 // floats, 1 thread, Zen 5: the copy 57.0-57.3 GB/s without, 59.9-62.8 with; the triad's two inputs
 // ran slower prefetched, so it does not.
@@ -47,7 +47,9 @@ void StreamCopy(float* out, const float* in, std::size_t n) {
   AlignedStreamLoop(
       out, n, hn::Lanes(d), [&](std::size_t i) { out[i] = in[i]; },
       [&](std::size_t i) { hn::Stream(hn::LoadU(d, in + i), d, out + i); },
-      [&](std::size_t i) { hwy::Prefetch(in + i); });
+      [&](std::size_t i) {  // the address as an integer: past the end, pointer arithmetic is undefined
+        hwy::Prefetch(reinterpret_cast<const float*>(reinterpret_cast<std::uintptr_t>(in) + i * sizeof(float)));
+      });
 }
 
 void StreamTriad(float* out, const float* b, const float* c, float s, std::size_t n) {
