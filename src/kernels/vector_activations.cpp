@@ -77,12 +77,6 @@ HWY_INLINE void Partial(std::size_t n, float* out, const float* a, const float* 
 // backwards, which read two arrays, ran slower prefetched and do not.
 constexpr std::size_t kPrefetchAhead = 2048;
 
-// Prefetches the line kPrefetchAhead floats past p. The address is formed as an integer: it may lie
-// past the array's end, where a prefetch does not fault but pointer arithmetic would be undefined.
-HWY_INLINE void PrefetchAhead(const float* p) {
-  hwy::Prefetch(reinterpret_cast<const float*>(reinterpret_cast<std::uintptr_t>(p) + kPrefetchAhead * sizeof(float)));
-}
-
 // out[i] = f(a[i], b[i]) for i < n. Whole vectors are stored at addresses aligned to the vector
 // size (the head before goes through Partial): misaligned 64-byte stores cost twice, and
 // std::vector's data is typically 16 bytes off. The inputs are usually just as misaligned as `out`,
@@ -110,13 +104,14 @@ HWY_INLINE void Loop(float* out, const float* a, const float* b, std::size_t n, 
   if (i) partial(i, out, a, b);
   if constexpr (kB > 1) {
     using V = hn::VFromD<DF>;
-    const bool prefetch = stream && (kB >= 8 || !b);
+    // Prefetched addresses stay inside the arrays (the last kPrefetchAhead floats are not prefetched).
+    const std::size_t prefetch_end = stream && (kB >= 8 || !b) && n > kPrefetchAhead ? n - kPrefetchAhead : 0;
     for (; i + kB * N <= n; i += kB * N) {
       Bundle<V, kB> va, vb;
-      if (prefetch)
+      if (i + kB * N <= prefetch_end)
         for (std::size_t k = 0; k < kB * N; k += 64 / sizeof(float)) {  // each 64-byte line
-          PrefetchAhead(a + i + k);
-          if (b) PrefetchAhead(b + i + k);
+          hwy::Prefetch(a + i + k + kPrefetchAhead);
+          if (b) hwy::Prefetch(b + i + k + kPrefetchAhead);
         }
       for (std::size_t k = 0; k < kB; ++k) {
         va.part[k] = hn::LoadU(d, a + i + k * N);
@@ -298,7 +293,7 @@ HWY_INLINE void PreluChannelsLoop(float* out, double* acc_ext, const float* dy, 
     if (two_halves) hn::StoreU(hi, dd, acc_ext + c + H);
   }
   for (; i + N <= n; i += N) {
-    if (!kBackward && stream) PrefetchAhead(x + i);  // as Loop's forwards
+    if (!kBackward && stream && i + N + kPrefetchAhead <= n) hwy::Prefetch(x + i + kPrefetchAhead);  // as Loop's forwards
     put(kBackward ? body(hn::LoadU(d, dy + i), hn::LoadU(d, x + i)) : body(hn::Zero(d), hn::LoadU(d, x + i)), out + i);
     c += step;
     if (c >= channels) c -= channels;
