@@ -1,6 +1,5 @@
 // Streaming copy and triad: one Highway body each, dispatched at run time. Stores before the first
-// vector-aligned output address and after the last whole vector are plain ones. Prefetching reads
-// past the end of the inputs is harmless (a prefetch never faults).
+// vector-aligned output address and after the last whole vector are plain ones.
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "kernels/roof_kernels.cpp"
 #include <hwy/foreach_target.h>  // IWYU pragma: keep
@@ -33,7 +32,7 @@ HWY_INLINE void AlignedStreamLoop(float* out, std::size_t n, std::size_t lanes, 
   const std::size_t line = 64 / sizeof(float);
   if (n >= prefetch_from && lanes <= line) {
     for (; i + line <= n; i += line) {
-      prefetch(i + prefetch_ahead);
+      if (i + prefetch_ahead + line <= n) prefetch(i + prefetch_ahead);  // inside the arrays
       for (std::size_t k = 0; k < line; k += lanes) vector(i + k);
     }
   }
@@ -47,9 +46,7 @@ void StreamCopy(float* out, const float* in, std::size_t n) {
   AlignedStreamLoop(
       out, n, hn::Lanes(d), [&](std::size_t i) { out[i] = in[i]; },
       [&](std::size_t i) { hn::Stream(hn::LoadU(d, in + i), d, out + i); },
-      [&](std::size_t i) {  // the address as an integer: past the end, pointer arithmetic is undefined
-        hwy::Prefetch(reinterpret_cast<const float*>(reinterpret_cast<std::uintptr_t>(in) + i * sizeof(float)));
-      });
+      [&](std::size_t i) { hwy::Prefetch(in + i); });
 }
 
 void StreamTriad(float* out, const float* b, const float* c, float s, std::size_t n) {
