@@ -81,7 +81,6 @@ constexpr std::size_t kPrefetchAhead = 2048;
 // size (the head before goes through Partial): misaligned 64-byte stores cost twice, and
 // std::vector's data is typically 16 bytes off. The inputs are usually just as misaligned as `out`,
 // so this aligns them too. With `stream`, the stores carry non-temporal hints.
-
 // Whole vectors go kB a step as one bundle, so that the kB dependency chains overlap in the core;
 // kB = 1 keeps the plain loop of two a step, for bodies that are not written for bundles. f is
 // inlined twice here (the bundle, kB copies of the body's operations, and the single vector), and
