@@ -232,11 +232,15 @@ struct SigmoidSlope {
 };
 
 // sigmoid(x) alone: one division of (x < 0 ? e : 1) by 1 + e, e = exp(-|x|). Same bound.
+// With e computed by the caller:
+template <class D, class V = hn::VFromD<D>>
+HWY_INLINE V Sigmoid(D d, V x, V e) {
+  const auto one = vx::Set(d, 1.0f);
+  return vx::Div(vx::IfThenElse(vx::Lt(x, vx::Zero(d)), e, one), vx::Add(one, e));
+}
 template <class D, class V = hn::VFromD<D>>
 HWY_INLINE V Sigmoid(D d, V x) {
-  const auto one = vx::Set(d, 1.0f);
-  const V e = ExpNonPositive(d, NegAbs(d, x));
-  return vx::Div(vx::IfThenElse(vx::Lt(x, vx::Zero(d)), e, one), vx::Add(one, e));
+  return Sigmoid(d, x, ExpNonPositive(d, NegAbs(d, x)));
 }
 
 // log(1 + t) for t in [0, 1] as t R(t), R of degree 9 (fit's relative error 4.7e-9): no range

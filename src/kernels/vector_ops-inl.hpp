@@ -172,8 +172,7 @@ struct GeluTanhOp {
   }
   ACTLAB_FWD {
     const V e = Exp2NonPositive(d, NegTwoULog2e(d, x, vx::Mul(x, x)));  // e^-|2u|
-    const auto one = vx::Set(d, 1.0f);
-    return vx::Mul(x, vx::Div(vx::IfThenElse(vx::Lt(x, vx::Zero(d)), e, one), vx::Add(one, e)));
+    return vx::Mul(x, Sigmoid(d, x, e));  // 2u has x's sign
   }
   ACTLAB_BWD {
     const V x = ClampKeepNaN(d, in, -20.0f, 20.0f);
