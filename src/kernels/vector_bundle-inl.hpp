@@ -120,6 +120,19 @@ HWY_INLINE Bundle<T, K> ShiftLeft(const Bundle<T, K>& a) {
   return r;
 }
 
+// Whether every lane of m (every member's, for a bundle of masks) is true.
+template <class D, class M>
+HWY_INLINE bool AllTrue(D d, const M& m) {
+  return hn::AllTrue(d, m);
+}
+template <class D, class M, std::size_t K>
+HWY_INLINE bool AllTrue(D d, const Bundle<M, K>& m) {
+  M all = m.part[0];
+#pragma GCC unroll 16
+  for (std::size_t k = 1; k < K; ++k) all = hn::And(all, m.part[k]);
+  return hn::AllTrue(d, all);
+}
+
 }  // namespace vx
 }  // namespace actlab::HWY_NAMESPACE
 HWY_AFTER_NAMESPACE();
