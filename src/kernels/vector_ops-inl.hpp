@@ -233,8 +233,8 @@ struct SoftplusOp {
   static constexpr bool kFromY = false;
   static constexpr bool kLongChains = true;  // exp-based: Loop takes more vectors a step
   // At 8 a step, the forward's table (12 registers) and the inputs kept for the rare fallback spill:
-  // 1.3x slower than at 4 (2 and 6 about as 4; the backward the same at 4 as at 8).
-  static constexpr std::size_t kMaxBundle = 4;
+  // 1.3x slower than at 4 (2 and 6 about as 4). The backward keeps 8, and with it the prefetch.
+  static constexpr std::size_t kMaxForwardBundle = 4;
   float beta, threshold;
   template <class D, class V>
   HWY_INLINE V Scaled(D d, V x) const { return kUnitBeta ? x : vx::Mul(vx::Set(d, beta), x); }
