@@ -174,7 +174,9 @@ HWY_INLINE V ExpNonPositive(D d, V x) {
 // proportion to the argument: only for callers whose bound already grows with it (gelu-tanh).
 // 2^f within 0.78 ulp over 2M points of [-1/2, 1/2] (the Horner steps rounded to float in numpy,
 // FMAs as one rounding); the kernel's bound is tested in tests/activation_vector_test.cpp. NaN -> NaN.
-template <class D, class V = hn::VFromD<D>>
+// kShort: Q of degree 4, 1.94 ulp the same way, one FMA fewer: for gelu-tanh's backward, which
+// uses a quarter of its bound (1.04x faster, 1 thread, 16K floats, Zen 5).
+template <bool kShort = false, class D, class V = hn::VFromD<D>>
 HWY_INLINE V Exp2NonPositive(D d, V w) {
   w = MaxKeepNaN(d, w, -150.0f);
 #ifdef ACTLAB_HAVE_SCALEF
@@ -188,11 +190,19 @@ HWY_INLINE V Exp2NonPositive(D d, V w) {
   const V scale = vx::BitCast(d, vx::ShiftLeft<23>(vx::BitCast(di, t)));  // 2^(n + 64)
 #endif
   const V f = vx::Sub(w, n);
-  V q = vx::MulAdd(vx::Set(d, 1.5326470020227134e-4f), f, vx::Set(d, 1.3390807434916496e-3f));
-  q = vx::MulAdd(q, f, vx::Set(d, 9.618505835533142e-3f));
-  q = vx::MulAdd(q, f, vx::Set(d, 5.550359934568405e-2f));
-  q = vx::MulAdd(q, f, vx::Set(d, 0.24022647738456726f));
-  q = vx::MulAdd(q, f, vx::Set(d, 0.6931471824645996f));
+  V q;
+  if constexpr (kShort) {
+    q = vx::MulAdd(vx::Set(d, 1.3269407209008932e-3f), f, vx::Set(d, 9.671294130384922e-3f));
+    q = vx::MulAdd(q, f, vx::Set(d, 5.55071122944355e-2f));
+    q = vx::MulAdd(q, f, vx::Set(d, 0.24022246897220612f));
+    q = vx::MulAdd(q, f, vx::Set(d, 0.6931470036506653f));
+  } else {
+    q = vx::MulAdd(vx::Set(d, 1.5326470020227134e-4f), f, vx::Set(d, 1.3390807434916496e-3f));
+    q = vx::MulAdd(q, f, vx::Set(d, 9.618505835533142e-3f));
+    q = vx::MulAdd(q, f, vx::Set(d, 5.550359934568405e-2f));
+    q = vx::MulAdd(q, f, vx::Set(d, 0.24022647738456726f));
+    q = vx::MulAdd(q, f, vx::Set(d, 0.6931471824645996f));
+  }
 #ifdef ACTLAB_HAVE_SCALEF
   return ScaleByPow2(vx::MulAdd(q, f, vx::Set(d, 1.0f)), n);
 #else
