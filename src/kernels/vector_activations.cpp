@@ -30,8 +30,8 @@ using DF = hn::ScalableTag<float>;
 constexpr std::size_t kMaxLanes = HWY_MAX_BYTES / sizeof(float);
 // Vectors per step of Loop, as one bundle (vector_bundle-inl.hpp): 4, and for the directions whose
 // body is a long exp-based chain (kLongChains, and not a backward from y) 8 where there are 32
-// vector registers (AVX-512); a body may ask for fewer (kMaxBundle, or kMaxForwardBundle for its
-// forward alone). Measured on Zen 5, 1 thread,
+// vector registers (AVX-512); a body may ask for fewer in either direction (kMaxForwardBundle,
+// kMaxBackwardBundle). Measured on Zen 5, 1 thread,
 // against the former two vectors a step: at 4, the exp/erf bodies 1.1-1.3x faster on AVX3 and on
 // AVX2, the memory-bound ones unchanged; on AVX3 at 8 against 4 (cache-resident), gelu-tanh and
 // softplus forward 1.16x, mish 1.09-1.12x, tanh 1.11x, sigmoid, silu and elu 1.06-1.08x, but exact
@@ -60,9 +60,10 @@ constexpr std::size_t BundleFor() {
   std::size_t k = kBundle;
   if constexpr (requires { requires Body::kLongChains; })
     if (kForward || !Body::kFromY) k = kLongBundle;
-  if constexpr (requires { Body::kMaxBundle; }) k = std::min(k, Body::kMaxBundle);
   if constexpr (requires { Body::kMaxForwardBundle; })
     if (kForward) k = std::min(k, Body::kMaxForwardBundle);
+  if constexpr (requires { Body::kMaxBackwardBundle; })
+    if (!kForward) k = std::min(k, Body::kMaxBackwardBundle);
   return k;
 }
 

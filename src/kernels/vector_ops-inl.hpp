@@ -139,7 +139,8 @@ struct CeluOp {
 struct GeluErfOp {
   static constexpr bool kFromY = false;
   static constexpr bool kLongChains = true;  // exp-based: Loop takes more vectors a step
-  static constexpr std::size_t kMaxBundle = 6;  // at 8 its values spill (vector_activations.cpp)
+  // At 8 its values spill (vector_activations.cpp).
+  static constexpr std::size_t kMaxForwardBundle = 6, kMaxBackwardBundle = 6;
   template <class D, class V>
   HWY_INLINE V Cdf(D d, V x, const GaussTail<D, V>& g) const {
     return vx::IfThenElse(vx::Lt(x, vx::Zero(d)), g.tail, vx::Sub(vx::Set(d, 1.0f), g.tail));
@@ -163,6 +164,9 @@ struct GeluErfOp {
 struct GeluTanhOp {
   static constexpr bool kFromY = false;
   static constexpr bool kLongChains = true;  // exp-based: Loop takes more vectors a step
+  // The backward at 4 a step (and so without the prefetch): 1.04x faster than at 8 at 16K floats,
+  // 1.06x at 16M (1 thread, Zen 5, 3 and 4 alternated runs).
+  static constexpr std::size_t kMaxBackwardBundle = 4;
   static constexpr float k2 = 2.0f * 0.797884560802865356f, c = 0.044715f;
   // -|2u| log2 e = -|x| (a1 + a3 x^2): the exponent in the log2 domain (Exp2NonPositive).
   static constexpr float a1 = float(2.0 * 0.797884560802865356 * 1.44269504088896341),
