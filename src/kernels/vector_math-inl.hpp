@@ -272,7 +272,8 @@ HWY_INLINE V Log1pUnit(D d, V t) {
 
 #ifdef ACTLAB_HAVE_SCALEF
 // row[i & 31] in each lane, for the low 5 bits i of each lane of `index` (the higher bits are
-// ignored): one two-table permute (vpermt2ps) of the 32 floats of `row`, 64-byte aligned.
+// ignored): one two-table permute (vpermt2ps) of the 32 floats of `row`, 64-byte aligned. The
+// intrinsic, as in ScaleByPow2: Highway 1.0.3's TableLookupLanes takes one vector of 16.
 template <class V, class VI>
 HWY_INLINE V Lookup32(const float* row, VI index) {
   static_assert(sizeof(V) == 64);
