@@ -146,7 +146,14 @@ std::vector<float> special_values(const Activation& act) {
                           88.8f, 89.0f, 103.9f, 104.0f, 150.0f, 1e3f, 1e4f, 1e10f, 1e13f, 1e15f, 1e20f, 3e38f, big, inf};
   std::vector<float> kinks;
   for (double k : act.info->kinks) kinks.push_back(float(k));
-  if (act.name() == "softplus") kinks.push_back(float(act.params[1] / act.params[0]));
+  if (act.name() == "softplus") {
+    const double beta = act.params[0];
+    kinks.push_back(float(act.params[1] / beta));
+    // The AVX-512 forward's table (Log1pExpNegAbs): its interval edges (k + 1/2)/2 of beta x, the
+    // clamp at 15.5 and the fallback below -15.5.
+    for (int k = 0; k < 32; ++k) kinks.push_back(float((k + 0.5) / 2.0 / beta));
+    kinks.push_back(float(15.5 / beta));
+  }
   for (float k : kinks)
     for (float s : {k, -k}) v.insert(v.end(), {s, std::nextafter(s, -inf), std::nextafter(s, inf)});
   const std::size_t m = v.size();

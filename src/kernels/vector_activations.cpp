@@ -31,13 +31,13 @@ constexpr std::size_t kMaxLanes = HWY_MAX_BYTES / sizeof(float);
 // Vectors per step of Loop, as one bundle (vector_bundle-inl.hpp): 4, and for the directions whose
 // body is a long exp-based chain (kLongChains, and not a backward from y) 8 where there are 32
 // vector registers (AVX-512); a body may ask for fewer in either direction (kMaxForwardBundle,
-// kMaxBackwardBundle). Measured on Zen 5, 1 thread,
-// against the former two vectors a step: at 4, the exp/erf bodies 1.1-1.3x faster on AVX3 and on
-// AVX2, the memory-bound ones unchanged; on AVX3 at 8 against 4 (cache-resident), gelu-tanh and
-// softplus forward 1.16x, mish 1.09-1.12x, tanh 1.11x, sigmoid, silu and elu 1.06-1.08x, but exact
-// gelu 1.06x slower (its values no longer fit the registers); it takes 6, 1.06x faster than 4
-// (medians of 4 alternated runs). (AVX2 at 8 on the same CPU: mixed, and exact gelu 1.12x slower;
-// 4 kept there.)
+// kMaxBackwardBundle). Measured on Zen 5, 1 thread, against the former two vectors a step: at 4,
+// the exp/erf bodies 1.1-1.3x faster on AVX3 and on AVX2, the memory-bound ones unchanged; on AVX3
+// at 8 against 4 (cache-resident, the ninth session's bodies), gelu-tanh and softplus forward
+// 1.16x, mish 1.09-1.12x, tanh 1.11x, sigmoid, silu and elu 1.06-1.08x, but exact gelu 1.06x slower
+// (its values no longer fit the registers); it takes 6, 1.06x faster than 4 (medians of 4
+// alternated runs). Since then softplus's forward (its table) and gelu-tanh's backward take 4.
+// (AVX2 at 8 on the same CPU: mixed, and exact gelu 1.12x slower; 4 kept there.)
 constexpr std::size_t kBundle = 4;
 #if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3
 constexpr std::size_t kLongBundle = 8;
@@ -83,10 +83,10 @@ HWY_INLINE void Partial(std::size_t n, float* out, const float* a, const float* 
 // line at a time: in forwards, and in backwards at 8 vectors a step. At 8 a step, one step of an
 // exp-based body fills the core's window, and the next step's loads issue too late for the hardware
 // prefetcher to hide DRAM's latency: at 16M floats, 1 thread, elu forward took 0.20-0.33 ns and
-// gelu-tanh backward 0.41-0.55 without this (0.145 and 0.23 at 4 vectors a step), 0.134 and 0.21
-// with it; 1024 floats ahead measured slower, 4096 the same. The light forwards gain too
-// (hardswish 0.158 -> 0.137 ns, hardsigmoid and softsign 1.07-1.08x, relu unchanged); the light
-// backwards, which read two arrays, ran slower prefetched and do not.
+// gelu-tanh backward (then at 8) 0.41-0.55 without this (0.145 and 0.23 at 4 vectors a step),
+// 0.134 and 0.21 with it; 1024 floats ahead measured slower, 4096 the same. The light forwards
+// gain too (hardswish 0.158 -> 0.137 ns, hardsigmoid and softsign 1.07-1.08x, relu unchanged);
+// the light backwards, which read two arrays, ran slower prefetched and do not.
 constexpr std::size_t kPrefetchAhead = 2048;
 
 // out[i] = f(a[i], b[i]) for i < n. Whole vectors are stored at addresses aligned to the vector

@@ -120,7 +120,9 @@ HWY_INLINE Bundle<T, K> ShiftLeft(const Bundle<T, K>& a) {
   return r;
 }
 
-// Whether every lane of m (every member's, for a bundle of masks) is true.
+// Whether every lane of m (every member's, for a bundle of masks) is true. Unlike the operations
+// above it looks across lanes: callers use it only to skip work whose result a per-lane select would
+// discard anyway, so that each lane's bits stay its own.
 template <class D, class M>
 HWY_INLINE bool AllTrue(D d, const M& m) {
   return hn::AllTrue(d, m);

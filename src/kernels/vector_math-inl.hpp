@@ -8,7 +8,8 @@
 //   e^r - 1 = r + r^2 P(r), P of degree 4, scaled by 2^n through the exponent bits (or, on
 //   AVX-512, by vscalefps).
 // The polynomials were fitted for this file (minimax by Lawson's iteration on Chebyshev points,
-// relative weight), then rounded to float. "Measured" bounds: every 13th float of the stated range
+// relative weight), then rounded to float; softplus's table is fitted and measured by its own
+// script (tools/fit_softplus_table.py). "Measured" bounds: every 13th float of the stated range
 // against double, AVX2 with FMA (the activations' bounds are re-checked on every compiled target
 // by tests/activation_vector_test.cpp).
 // Arguments go through MaxKeepNaN/ClampKeepNaN, so NaN inputs give NaN outputs.
@@ -18,6 +19,9 @@
 #else
 #define ACTLAB_VECTOR_MATH_INL_H_
 #endif
+
+#include <cstddef>
+#include <iterator>
 
 #include "hwy/highway.h"
 #include "kernels/softplus_table.hpp"
@@ -107,7 +111,9 @@ HWY_INLINE V ExpReduce(D d, V x, V& scale) {
 }
 
 #if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3  // AVX3 and the AVX-512 targets above it
-#define ACTLAB_HAVE_SCALEF 1
+// Where vscalefps and the two-table permutes exist; #undef'd at the end of this file, so the code
+// that tests it stays here.
+#define ACTLAB_HAVE_AVX512 1
 // p 2^n with one rounding (vscalefps): correct into the denormals, 0 or inf beyond the range.
 template <class V>
 HWY_INLINE V ScaleByPow2(V p, V n) {
@@ -142,7 +148,7 @@ HWY_INLINE V ExpScalef(D d, V x) {
 // results) 0.75 of a denormal step.
 template <class D, class V = hn::VFromD<D>>
 HWY_INLINE V ExpInRange(D d, V x) {
-#ifdef ACTLAB_HAVE_SCALEF
+#ifdef ACTLAB_HAVE_AVX512
   return ExpScalef(d, x);
 #else
   V scale;
@@ -179,7 +185,7 @@ HWY_INLINE V ExpNonPositive(D d, V x) {
 template <bool kShort = false, class D, class V = hn::VFromD<D>>
 HWY_INLINE V Exp2NonPositive(D d, V w) {
   w = MaxKeepNaN(d, w, -150.0f);
-#ifdef ACTLAB_HAVE_SCALEF
+#ifdef ACTLAB_HAVE_AVX512
   const auto shifter = vx::Set(d, 12582912.0f);  // 1.5 * 2^23: adding it rounds to an integer
   const V n = vx::Sub(vx::Add(w, shifter), shifter);
 #else
@@ -203,7 +209,7 @@ HWY_INLINE V Exp2NonPositive(D d, V w) {
     q = vx::MulAdd(q, f, vx::Set(d, 0.24022647738456726f));
     q = vx::MulAdd(q, f, vx::Set(d, 0.6931471824645996f));
   }
-#ifdef ACTLAB_HAVE_SCALEF
+#ifdef ACTLAB_HAVE_AVX512
   return ScaleByPow2(vx::MulAdd(q, f, vx::Set(d, 1.0f)), n);
 #else
   const V fq = vx::Mul(f, q);
@@ -270,7 +276,7 @@ HWY_INLINE V Log1pUnit(D d, V t) {
   return vx::MulAdd(vx::Mul(p, t), t, t);
 }
 
-#ifdef ACTLAB_HAVE_SCALEF
+#ifdef ACTLAB_HAVE_AVX512
 // row[i & 31] in each lane, for the low 5 bits i of each lane of `index` (the higher bits are
 // ignored): one two-table permute (vpermt2ps) of the 32 floats of `row`, 64-byte aligned. The
 // intrinsic, as in ScaleByPow2: Highway 1.0.3's TableLookupLanes takes one vector of 16.
@@ -287,109 +293,44 @@ HWY_INLINE Bundle<V, K> Lookup32(const float* row, const Bundle<VI, K>& index) {
 }
 #endif
 
-// log(1 + e^-|x|), softplus's smooth part; NaN -> NaN. Everywhere: Log1pUnit of e^-|x| (together
-// 1.6 ulp measured for softplus). On AVX-512, for vectors (all of a bundle's) with no lane below
+// log(1 + e^-|x|), softplus's smooth part; NaN -> NaN. In general: Log1pUnit of e^-|x| (1.74 ulp
+// for softplus's forward, measured). On AVX-512, for vectors (all of a bundle's) with no lane below
 // -15.5 and no NaN, instead one polynomial per interval of a = min(|x|, 15.5): P_k(a - k/2) for
-// k = round(2a), P_k of degree 5 from kSoftplusTable (tools/fit_softplus_table.py: within 1.65 ulp
-// over 2M floats of each interval), its coefficients picked per lane by two-table permutes: 16
-// vector operations (6 of them permutes) instead of 24; softplus forward 1.37x faster at 256K floats,
-// 1 thread, Zen 5. Lanes with |x| >= 15.5 get log(1 + e^-15.5) = 1.86e-7 from the table: only right
+// k = round(2a), P_k of degree 5 from kSoftplusTable (tools/fit_softplus_table.py), its
+// coefficients picked per lane by two-table permutes: 16 vector operations instead of 24 (6 of them
+// permutes, which cost about an FMA's slot here); softplus forward 1.39x faster at 256K floats, 1
+// thread, Zen 5. Lanes with |x| >= 15.5 get log(1 + e^-15.5) = 1.86e-7 from the table: only right
 // where x > 0, for softplus's x + that, which rounds to x there anyway (under half an ulp of 15.5).
+// The clamp keeps k <= 31: at a = 15.75, k would round to 32 and its low 5 bits pick interval 0.
 // Vectors with a lane below -15.5 or NaN take both ways and keep the table's result where
 // x >= -15.5, so that a lane's bits do not depend on its neighbours. Such inputs are rare in
 // practice (a normal of deviation 3 gives one in 10^7).
 template <class D, class V = hn::VFromD<D>>
 HWY_INLINE V Log1pExpNegAbs(D d, V x) {
-  const auto everywhere = [&] { return Log1pUnit(d, ExpNonPositive(d, NegAbs(d, x))); };
-#ifdef ACTLAB_HAVE_SCALEF
+  const auto general = [&] { return Log1pUnit(d, ExpNonPositive(d, NegAbs(d, x))); };
+#ifdef ACTLAB_HAVE_AVX512
   if constexpr (hn::MaxLanes(D()) == 16) {
+    constexpr std::size_t kTerms = std::size(kSoftplusTable);
+    static_assert(std::size(kSoftplusTable[0]) == 32 && kTerms >= 2, "Lookup32 picks 1 of 32");
     const hn::RebindToSigned<D> di;
     using VF = hn::VFromD<D>;
-    const V a = vx::Min(vx::Set(d, 15.5f), vx::Abs(x));
+    const V a = vx::Min(vx::Set(d, 15.5f), vx::Abs(x));  // 15.5 = interval 31's centre
     const auto shifter = vx::Set(d, 12582912.0f);  // 1.5 * 2^23: adding it rounds to an integer
     const V t = vx::MulAdd(a, vx::Set(d, 2.0f), shifter);  // k = round(2a) in the low mantissa bits
     const V z = vx::NegMulAdd(vx::Sub(t, shifter), vx::Set(d, 0.5f), a);  // a - k/2, exact
     const auto k = vx::BitCast(di, t);
-    V p = Lookup32<VF>(kSoftplusTable[5], k);
-    for (int i = 4; i >= 0; --i) p = vx::MulAdd(p, z, Lookup32<VF>(kSoftplusTable[i], k));
+    V p = Lookup32<VF>(kSoftplusTable[kTerms - 1], k);
+    for (std::size_t i = kTerms - 1; i-- > 0;)
+      p = vx::MulAdd(p, z, Lookup32<VF>(kSoftplusTable[i], k));
     const auto inside = vx::Ge(x, vx::Set(d, -15.5f));
     if (vx::AllTrue(d, inside)) return p;
-    return vx::IfThenElse(inside, p, everywhere());
+    return vx::IfThenElse(inside, p, general());
   }
 #endif
-  return everywhere();
+  return general();
 }
 
-// e^(-(sq + sq_lo)/2) 2^64 for sq = a^2 rounded and sq_lo its exact rounding error, a in [0, 15]
-// (so 2^(n+63) stays normal). ExpReduce's reduction and P, worked in u = -2r = sq + n 2 ln2
-// (+ sq_lo) so that the -1/2 costs no operation: n = round(-sq/2 log2 e); u's first step is exact (2 ln2_hi has 9 bits,
-// |n| < 2^8); 2q = -u + u^2 P(-u/2)/2, whose coefficients are P's times powers of -1/2 (exact);
-// then 2^n (1 + q) 2^64 = 2^(n+63) (2 + 2q). One FMA-pipe operation fewer than forming -a^2/2 in
-// two parts and calling ExpReduce.
-template <class D, class V = hn::VFromD<D>>
-HWY_INLINE V ExpHalfNegSquare(D d, V sq, V sq_lo) {
-  const hn::RebindToSigned<D> di;
-  const auto shifter = vx::Set(d, 12582912.0f + float(127 + 63));  // as in ExpReduce
-  const V t = vx::MulAdd(sq, vx::Set(d, -0.5f * 1.44269504088896341f), shifter);
-  const V n = vx::Sub(t, shifter);
-  const V half_scale = vx::BitCast(d, vx::ShiftLeft<23>(vx::BitCast(di, t)));  // 2^(n + 63)
-  V u = vx::MulAdd(n, vx::Set(d, 2.0f * kLn2Hi), sq);  // exact
-  u = vx::Add(u, sq_lo);
-  u = vx::MulAdd(n, vx::Set(d, 2.0f * kLn2Lo), u);
-  const auto coefficient = [&](int k) { return vx::Set(d, kExpPoly[k] * (k % 2 ? -1.0f : 1.0f) / float(2 << k)); };
-  V p = vx::MulAdd(coefficient(4), u, coefficient(3));  // kExpPoly's times (-1/2)^k / 2
-  p = vx::MulAdd(p, u, coefficient(2));
-  p = vx::MulAdd(p, u, coefficient(1));
-  p = vx::MulAdd(p, u, coefficient(0));
-  const V q2 = vx::MulSub(vx::Mul(u, u), p, u);  // 2q
-  return vx::MulAdd(half_scale, q2, vx::Add(half_scale, half_scale));
-}
-
-// The standard normal's lower tail Phi(-a) = erfc(a/sqrt2)/2 for a = |x|, with bounded relative
-// error, and the density's exponential (phi(x) = E / sqrt(2 pi), E = exp(-x^2/2)):
-//   Phi(-a) = E G(t), t = 2.5/(2.5 + a), G a degree-8 polynomial (fit's relative error 6.7e-8 for
-//   a in [0, 13.3]; beyond, E underflows).
-// Against the former t = 4/(4 + a) at degree 9 (fit 1.2e-8): one FMA fewer, and smaller
-// coefficients, whose Horner steps round less near a = 0, where the worst error is: the float
-// evaluation (numpy) 5.6 ulp against 6.4, and gelu's forward 5.5 ulp against 6.8 (tested bound 9).
-// -x^2 enters the exponential as two parts (ExpHalfNegSquare), so that E keeps its relative
-// accuracy in the far tail. E is held as E 2^64 (`e_scaled`) and G's coefficients carry the 2^-64,
-// so that the one rounding of E G is correct into the denormals. NaN -> NaN.
-template <class D, class V = hn::VFromD<D>>
-struct GaussTail {
-  static constexpr float kUnscale = 5.42101086242752217e-20f;  // 2^-64
-  V tail, e_scaled;  // Phi(-|x|), exp(-x^2/2) 2^64
-  HWY_INLINE GaussTail(D d, V x) {
-    const V a = MinKeepNaN(d, vx::Abs(x), 15.0f);  // E = 0 from 14.5 on
-    const V sq = vx::Mul(a, a);
-#if HWY_NATIVE_FMA
-    const V sq_lo = vx::MulSub(a, a, sq);  // a^2 - sq, exactly
-#else
-    // Dekker's exact product where there is no FMA: a_hi keeps a's top 12 bits.
-    const hn::RebindToUnsigned<D> du;
-    const V a_hi = vx::And(a, vx::BitCast(d, vx::Set(du, 0xFFFFF000u)));
-    const V a_lo = vx::Sub(a, a_hi);
-    V sq_lo = vx::Sub(vx::Mul(a_hi, a_hi), sq);
-    sq_lo = vx::Add(sq_lo, vx::Mul(vx::Add(a_hi, a_hi), a_lo));
-    sq_lo = vx::Add(sq_lo, vx::Mul(a_lo, a_lo));
-#endif
-    e_scaled = ExpHalfNegSquare(d, sq, sq_lo);
-    const auto k = vx::Set(d, 2.5f);
-    const V t = vx::Div(k, vx::Add(k, a));
-    const auto c = [&](float v) { return vx::Set(d, v * kUnscale); };
-    V g = vx::MulAdd(c(-4.007468745112419e-2f), t, c(0.2026457041501999f));
-    g = vx::MulAdd(g, t, c(-0.37739282846450806f));
-    g = vx::MulAdd(g, t, c(0.2546556293964386f));
-    g = vx::MulAdd(g, t, c(-1.4564619399607182e-2f));
-    g = vx::MulAdd(g, t, c(0.15920080244541168f));
-    g = vx::MulAdd(g, t, c(0.15561944246292114f));
-    g = vx::MulAdd(g, t, c(0.15992343425750732f));
-    g = vx::MulAdd(g, t, c(-1.2904440154670738e-5f));
-    tail = vx::Mul(e_scaled, g);
-  }
-};
-
-#undef ACTLAB_HAVE_SCALEF
+#undef ACTLAB_HAVE_AVX512
 }  // namespace actlab::HWY_NAMESPACE
 HWY_AFTER_NAMESPACE();
 
