@@ -37,7 +37,8 @@ struct IdentityOp {
 // sigmoid: forward 3 ulp [0.75]; backward dy * y (1 - y) from y: exact.
 struct SigmoidOp {
   static constexpr bool kFromY = true;
-  static constexpr bool kLongChains = true;  // exp-based: Loop takes more vectors a step
+  // Exp-based, a long chain per vector: Loop takes more vectors a step (BundleFor).
+  static constexpr bool kLongChains = true;
   ACTLAB_FWD { return Sigmoid(d, x); }
   ACTLAB_BWD { return vx::Mul(dy, vx::Mul(in, vx::Sub(vx::Set(d, 1.0f), in))); }
 };
@@ -46,7 +47,7 @@ struct SigmoidOp {
 // backward dy (1 - y^2) from y: exact.
 struct TanhOp {
   static constexpr bool kFromY = true;
-  static constexpr bool kLongChains = true;  // exp-based: Loop takes more vectors a step
+  static constexpr bool kLongChains = true;
   ACTLAB_FWD {
     const V u = Expm1NonPositive(d, vx::Mul(vx::Set(d, 2.0f), NegAbs(d, x)));
     return vx::CopySignToAbs(vx::Div(vx::Neg(u), vx::Add(vx::Set(d, 2.0f), u)), x);
@@ -80,7 +81,7 @@ struct SlopeOp {
 template <bool kY>
 struct EluOp {
   static constexpr bool kFromY = kY;
-  static constexpr bool kLongChains = true;  // exp-based: Loop takes more vectors a step
+  static constexpr bool kLongChains = true;
   float alpha;
   ACTLAB_FWD {
     const V em1 = vx::Mul(vx::Set(d, alpha), Expm1NonPositive(d, x));
@@ -97,7 +98,7 @@ struct EluOp {
 // Forward 3 ulp [0.66]; backward (from x) scale alpha e^x: 3 ulp [0.81].
 struct SeluOp {
   static constexpr bool kFromY = false;
-  static constexpr bool kLongChains = true;  // exp-based: Loop takes more vectors a step
+  static constexpr bool kLongChains = true;
   ACTLAB_FWD {
     const V em1 = vx::Mul(vx::Set(d, f32(1.6732632423543772848)), Expm1NonPositive(d, x));
     return vx::Mul(vx::Set(d, f32(1.0507009873554804934)), vx::IfThenElse(vx::Lt(x, vx::Zero(d)), em1, x));
@@ -118,7 +119,7 @@ struct SeluOp {
 template <bool kPowerOfTwo>
 struct CeluOp {
   static constexpr bool kFromY = false;
-  static constexpr bool kLongChains = true;  // exp-based: Loop takes more vectors a step
+  static constexpr bool kLongChains = true;
   float alpha, inverse;  // inverse = 1 / alpha, used only when it is exact
   template <class D, class V>
   HWY_INLINE V Scaled(D d, V x) const {
@@ -139,7 +140,7 @@ struct CeluOp {
 // abs [0.21] (the two terms cancel near x = -0.75, where gelu' = 0).
 struct GeluErfOp {
   static constexpr bool kFromY = false;
-  static constexpr bool kLongChains = true;  // exp-based: Loop takes more vectors a step
+  static constexpr bool kLongChains = true;
   // At 8 its values spill (vector_activations.cpp).
   static constexpr std::size_t kMaxForwardBundle = 6, kMaxBackwardBundle = 6;
   template <class D, class V>
@@ -160,11 +161,11 @@ struct GeluErfOp {
 // 2u, 1 thread, AVX3). Forward 4 ulp + 3 ulp per unit of |2u| [0.69] (w is rounded in float, as 2u
 // is in the table, and 2^w amplifies that). Backward s + x s (1 - s) 2k (1 + 3c x^2): the same + 4
 // 2^-24 abs [0.25] (the terms cancel near x = -0.75), with Exp2NonPositive's shorter Q. The
-// backward clamps x to [-20, 20] first:
-// beyond, e^-|2u| is 0 in float, so the gradient is exactly 1 or 0 as in the table.
+// backward clamps x to [-20, 20] first: beyond, e^-|2u| is 0 in float, so the gradient is exactly 1
+// or 0 as in the table.
 struct GeluTanhOp {
   static constexpr bool kFromY = false;
-  static constexpr bool kLongChains = true;  // exp-based: Loop takes more vectors a step
+  static constexpr bool kLongChains = true;
   // The backward at 4 a step (and so without the prefetch): 1.04x faster than at 8 at 16K floats,
   // 1.06x at 16M (1 thread, Zen 5, 3 and 4 alternated runs).
   static constexpr std::size_t kMaxBackwardBundle = 4;
@@ -193,7 +194,7 @@ struct GeluTanhOp {
 // (cancellation near x = -1.28, where silu' = 0).
 struct SiluOp {
   static constexpr bool kFromY = false;
-  static constexpr bool kLongChains = true;  // exp-based: Loop takes more vectors a step
+  static constexpr bool kLongChains = true;
   ACTLAB_FWD { return vx::Mul(x, Sigmoid(d, x)); }
   ACTLAB_BWD {
     const SigmoidSlope<D, V> sig(d, in);
@@ -209,7 +210,7 @@ struct SiluOp {
 // Beyond x = 20 exactly 1, as in the table where t rounds to 1 (x 0 + 1: NaN at +inf, as there).
 struct MishOp {
   static constexpr bool kFromY = false;
-  static constexpr bool kLongChains = true;  // exp-based: Loop takes more vectors a step
+  static constexpr bool kLongChains = true;
   ACTLAB_FWD {
     const V e = Exp<20>(d, x);
     const V n = vx::Mul(e, vx::Add(e, vx::Set(d, 2.0f)));
@@ -237,7 +238,7 @@ template <bool kUnitBeta, bool kSelectAbove = true>
 struct SoftplusOp {
   static_assert(kUnitBeta || kSelectAbove);
   static constexpr bool kFromY = false;
-  static constexpr bool kLongChains = true;  // exp-based: Loop takes more vectors a step
+  static constexpr bool kLongChains = true;
   // At 8 a step, the forward's table (12 registers) and the inputs kept for the rare fallback spill:
   // 1.3x slower than at 4 (2 and 6 about as 4). The backward keeps 8, and with it the prefetch.
   static constexpr std::size_t kMaxForwardBundle = 4;
