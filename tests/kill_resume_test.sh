@@ -49,7 +49,13 @@ dir="$work/interrupted"
 mkdir -p "$work/elsewhere"
 (cd "$work" && exec "$actlab" train "${args[@]}" --out interrupted > "$work/int.log" 2>&1) &
 pid=$!
-sleep "$(awk -v t="$whole_seconds" 'BEGIN { printf "%.2f", t / 2 }')"
+# Wait for the second epoch's line rather than for a share of the first run's time, which a cold
+# first run overstates: a signal timed that way has landed after the last step.
+for _ in $(seq 1 3000); do
+  grep -q "^epoch   2/" "$work/int.log" 2>/dev/null && break
+  kill -0 "$pid" 2>/dev/null || break
+  sleep 0.01
+done
 kill -INT "$pid" 2>/dev/null || true
 set +e; wait "$pid"; rc=$?; set -e
 if [ "$rc" -eq 130 ]; then

@@ -24,6 +24,22 @@ namespace {
 volatile std::sig_atomic_t interrupted = 0;
 extern "C" void on_interrupt(int) { interrupted = 1; }
 
+// Ctrl-C is caught from the first step until the command returns, saving included: a Ctrl-C that
+// lands after the last step must not kill the process halfway through writing the finished model.
+class InterruptGuard {
+ public:
+  InterruptGuard() {
+    interrupted = 0;
+    previous_ = std::signal(SIGINT, on_interrupt);
+  }
+  ~InterruptGuard() { std::signal(SIGINT, previous_ == SIG_ERR ? SIG_DFL : previous_); }
+  InterruptGuard(const InterruptGuard&) = delete;
+  InterruptGuard& operator=(const InterruptGuard&) = delete;
+
+ private:
+  void (*previous_)(int) = SIG_DFL;
+};
+
 std::size_t count_parameters(Sequential& model) {
   std::size_t n = 0;
   for (const ParamRef& p : model.parameters()) n += p.value.size();
@@ -223,9 +239,8 @@ int run_train(const TrainOptions& o) {
   callbacks.on_step = [&](std::size_t step) {
     if (o.checkpoint_every > 0 && step % o.checkpoint_every == 0) save_checkpoint();
   };
-  interrupted = 0;
   callbacks.stop_requested = [] { return interrupted != 0; };
-  std::signal(SIGINT, on_interrupt);
+  const InterruptGuard interrupt_guard;
 
   bool finished = false;
   try {
@@ -237,7 +252,6 @@ int run_train(const TrainOptions& o) {
                                              ? fmt::format("; the last good checkpoint is {}", checkpoint)
                                              : std::string()));
   }
-  std::signal(SIGINT, SIG_DFL);
   if (!finished) {
     bar.clear();
     save_checkpoint();
@@ -258,6 +272,7 @@ int run_train(const TrainOptions& o) {
   fmt::print("test accuracy {:.2f}% (loss {:.4f}) after {} epochs, {:.1f} s training ({:.2f} s/epoch)\n",
              100 * final_test.accuracy, final_test.loss, epochs, seconds, seconds / epochs);
   fmt::print("model saved to {}/ (config.json, model.safetensors, history.json, run.json)\n", setup.out_dir);
+  if (interrupted) fmt::print("note: Ctrl-C came after the last step; the finished run was saved\n");
   if (o.json) {
     nlohmann::ordered_json j{{"test_accuracy", final_test.accuracy}, {"test_loss", final_test.loss},
                              {"epochs", epochs},                     {"seconds", seconds},
