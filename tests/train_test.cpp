@@ -265,6 +265,8 @@ TEST(NumericalFaults, OverflowInsideTheNetworkNamesTheLayer) {
 }  // namespace
 }  // namespace actlab
 
+#include <array>
+#include <atomic>
 #include <omp.h>
 
 namespace actlab {
@@ -289,6 +291,7 @@ TEST(Determinism, SameWeightsWithOneAndTwoThreads) {
 
 // Work handed to Optimizer::step runs once, beside the update on two threads, and changes none of
 // its bits; a non-finite gradient is still named, and an exception from the work reaches the caller.
+// The bits are those of one thread, also with 3 threads and with more tasks than threads.
 TEST(Optimizer, WorkAlongsideTheUpdateChangesNoBit) {
   struct Tensors {
     std::vector<float> a, ga, b, gb;
@@ -309,16 +312,26 @@ TEST(Optimizer, WorkAlongsideTheUpdateChangesNoBit) {
     OptimizerConfig config;
     config.kind = kind;
     config.weight_decay = 0.01;
-    Tensors plain = start, beside = start;
-    Optimizer plain_opt(config, plain.refs()), beside_opt(config, beside.refs());
-    int calls = 0;
+    Tensors serial = start, plain = start, beside = start, three = start;
+    Optimizer serial_opt(config, serial.refs()), plain_opt(config, plain.refs()), beside_opt(config, beside.refs()),
+        three_opt(config, three.refs());
+    std::atomic<int> calls = 0;
+    const std::function<void()> count_call = [&] { ++calls; };
+    const std::array<std::function<void()>, 3> three_calls{count_call, count_call, count_call};
     for (int step = 0; step < 3; ++step) {
+      omp_set_num_threads(1);
+      EXPECT_EQ(serial_opt.step(0.1), nullptr);
+      omp_set_num_threads(2);
       EXPECT_EQ(plain_opt.step(0.1), nullptr);
-      const std::function<void()> count_call = [&] { ++calls; };
       EXPECT_EQ(beside_opt.step(0.1, std::span(&count_call, 1)), nullptr);
+      omp_set_num_threads(3);
+      EXPECT_EQ(three_opt.step(0.1, std::span(three_calls)), nullptr);
+      omp_set_num_threads(2);
     }
-    EXPECT_EQ(calls, 3) << kind;
-    EXPECT_TRUE(plain.a == beside.a && plain.b == beside.b) << kind;
+    EXPECT_EQ(calls, 12) << kind;
+    EXPECT_TRUE(serial.a == plain.a && serial.b == plain.b) << kind;
+    EXPECT_TRUE(serial.a == beside.a && serial.b == beside.b) << kind;
+    EXPECT_TRUE(serial.a == three.a && serial.b == three.b) << kind;
 
     beside.gb[7] = NAN;
     const std::function<void()> nothing = [] {};

@@ -3,6 +3,7 @@
 
 #include "actlab/layers.hpp"
 
+#include <cstdint>
 #include <functional>
 #include <span>
 #include <string>
@@ -35,9 +36,10 @@ class Optimizer {
   // stop training), or nullptr when all were finite.
   // `alongside` is other work that touches none of the parameters (the trainer gathers the next
   // batch and runs the diagnostics). With two or more OpenMP threads and shared_update_values
-  // parameters or more, the threads take the tasks first, one each, then the update's pieces as
-  // they come free, so the tasks and the update overlap; otherwise the tasks run after the update,
-  // in order. An exception from a task is rethrown once the update is done.
+  // parameters or more, each thread updates the same share of the parameters every step, the last
+  // threads after running the tasks (one each), and threads done with their own share help with
+  // the others', so the tasks and the update overlap; otherwise the tasks run after the update, in
+  // order. An exception from a task is rethrown once the update is done.
   const ParamRef* step(double lr, std::span<const std::function<void()>> alongside = {});
 
   // Parameters from which the update is shared among threads (see step; 32 times as many when
@@ -64,6 +66,8 @@ class Optimizer {
   };
   std::vector<std::vector<float>> first_, second_;  // momentum / Adam moments, one per parameter
   std::vector<Piece> pieces_;  // every parameter's update in pieces the threads share
+  static constexpr std::size_t kMaxShares = 64;  // threads beyond own no share and only help
+  std::uint32_t share_start(std::size_t t, std::size_t shares) const;
   std::size_t total_values_ = 0;
   long long steps_ = 0;
 };
