@@ -143,6 +143,27 @@ TEST_F(Cli, BenchRoofIsTheFasterOfPlainAndStreaming) {
   }
 }
 
+// With two threads bench measures reads of what another core wrote beside a core's own; with one
+// there is no other core and no such entry.
+TEST_F(Cli, BenchMeasuresReadsBetweenCoresWithTwoThreads) {
+  const auto last_json = [](const CliRun& bench) {
+    std::string last = bench.output.substr(0, bench.output.find_last_not_of('\n') + 1);
+    return nlohmann::json::parse(last.substr(last.find_last_of('\n') + 1));
+  };
+  const CliRun two = run("bench --quick --json --no-reference --activations relu --threads 2");
+  ASSERT_EQ(two.code, 0) << two.output;
+  const auto r = last_json(two);
+  ASSERT_TRUE(r.contains("cross_core")) << two.output;
+  EXPECT_GT(r["cross_core"]["own_gbs"].get<double>(), 0.0);
+  EXPECT_GT(r["cross_core"]["other_gbs"].get<double>(), 0.0);
+  const CliRun one = run("bench --quick --json --no-reference --activations relu --threads 1");
+  ASSERT_EQ(one.code, 0) << one.output;
+  EXPECT_FALSE(last_json(one).contains("cross_core"));
+  const CliRun table = run("bench --quick --no-reference --activations relu --threads 2");
+  EXPECT_NE(table.output.find("between cores: 256 KB that another core has just written"), std::string::npos)
+      << table.output;
+}
+
 // With prelu among the activations, bench also times the PReLU layer with one and with 256 slopes
 // (its backward with the slopes' gradient), at both sizes and in both directions.
 TEST_F(Cli, BenchTimesThePreluLayer) {

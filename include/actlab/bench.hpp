@@ -62,11 +62,21 @@ struct InferenceTiming {
   double one_row_us = 0.0; // a single row, per call
 };
 
+// How fast one core reads 256 KB (inside one core's cache) that another core has just written,
+// against data it wrote itself: both 0 with one thread. On VMs the ratio moves with where the host
+// places the cores (on one development VM, 1.3x in one placement and 3.2x in another), and every
+// handover between threads in a training step pays it.
+struct CrossCoreTiming {
+  double own_gbs = 0.0;    // reading what this core wrote
+  double other_gbs = 0.0;  // reading what another core wrote
+};
+
 struct BenchReport {
   std::string cpu, isa;
   std::string matrix_products;  // describe_matrix_products()
   int threads = 1;
   std::vector<Roof> roofs;
+  CrossCoreTiming cross_core;
   std::vector<KernelTiming> kernels;
   std::vector<BatchNormTiming> batchnorm;
   StepBreakdown step;

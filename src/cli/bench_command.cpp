@@ -19,6 +19,8 @@ nlohmann::ordered_json to_json(const BenchReport& r) {
                           {"stream_copy_gbs", roof.stream_copy_gbs},
                           {"plain_triad_gbs", roof.plain_triad_gbs},
                           {"stream_triad_gbs", roof.stream_triad_gbs}});
+  if (r.cross_core.own_gbs > 0)
+    j["cross_core"] = {{"own_gbs", r.cross_core.own_gbs}, {"other_gbs", r.cross_core.other_gbs}};
   for (const KernelTiming& k : r.kernels)
     j["kernels"].push_back({{"activation", k.activation}, {"direction", k.direction}, {"kernels", k.kernels},
                             {"elems", k.elems}, {"ns_per_elem", k.ns_per_elem}, {"gbs", k.gbs},
@@ -64,6 +66,10 @@ void print_tables(const BenchReport& r) {
   for (const BatchNormTiming& b : r.batchnorm)
     fmt::print("{:>6} {:>8} {:>10} {:>13.3f} {:>9.3f} {:>11.3f}\n", b.rows, b.features, b.kernels,
                b.train_forward_ns, b.backward_ns, b.eval_forward_ns);
+  if (r.cross_core.own_gbs > 0)
+    fmt::print("\nbetween cores: 256 KB that another core has just written read at {:.1f} GB/s, against {:.1f} GB/s "
+               "for a core's own ({:.1f}x); every handover between threads pays it\n",
+               r.cross_core.other_gbs, r.cross_core.own_gbs, r.cross_core.own_gbs / r.cross_core.other_gbs);
   fmt::print("\ntraining step, seed recipe 784-256-128-10, batch 128, SGD: {:.3f} ms, of which matrix products "
              "{:.3f} ms ({:.0f}%), everything else {:.3f} ms\n",
              r.step.step_ms, r.step.gemm_ms, 100 * r.step.gemm_ms / r.step.step_ms, r.step.other_ms);

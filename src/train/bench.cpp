@@ -157,6 +157,40 @@ Sequential seed_model(Rng& rng) {
   return model;
 }
 
+// Thread 0 copies an array that thread `writer` has just written (memcpy: the fastest read here),
+// repeatedly for min_seconds; the median copy's read rate.
+double read_after_write_gbs(int writer, double min_seconds) {
+  constexpr std::size_t n = 65536;  // 256 KB
+  BenchArray source(n, 0.0f), target(n);
+  std::vector<double> samples;
+  samples.reserve(4096);
+  bool more = true;
+#pragma omp parallel num_threads(2)
+  {
+    const int t = omp_get_thread_num();
+    for (float value = 1.0f; more; value += 1.0f) {
+      if (t == writer) std::fill(source.begin(), source.end(), value);
+#pragma omp barrier
+      if (t == 0) {
+        const auto start = std::chrono::steady_clock::now();
+        std::memcpy(target.data(), source.data(), n * sizeof(float));
+        samples.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+        double total = 0.0;
+        for (double s : samples) total += s;
+        more = samples.size() < 4096 && (samples.size() < 16 || total < min_seconds);
+      }
+#pragma omp barrier
+    }
+  }
+  std::nth_element(samples.begin(), samples.begin() + std::ptrdiff_t(samples.size() / 2), samples.end());
+  return double(n * sizeof(float)) / samples[samples.size() / 2] / 1e9;
+}
+
+CrossCoreTiming time_cross_core(double min_seconds) {
+  if (omp_get_max_threads() < 2) return {};
+  return {read_after_write_gbs(0, min_seconds), read_after_write_gbs(1, min_seconds)};
+}
+
 StepBreakdown time_training_step(double min_seconds) {
   constexpr std::size_t batch = 128, in = seed_inputs;
   Rng rng(0);
@@ -275,6 +309,7 @@ BenchReport run_bench(const BenchOptions& o) {
     if (o.reference) r.batchnorm.push_back(time_batchnorm(rows, features, KernelMode::reference, o.min_seconds));
   }
   set_kernel_mode(KernelMode::vector);
+  r.cross_core = time_cross_core(o.min_seconds);
   r.step = time_training_step(o.min_seconds);
   r.inference = time_inference(o.inference_rows, o.min_seconds);
   set_kernel_mode(saved);
