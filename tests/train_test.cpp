@@ -267,6 +267,7 @@ TEST(NumericalFaults, OverflowInsideTheNetworkNamesTheLayer) {
 
 #include <array>
 #include <atomic>
+#include <memory>
 #include <omp.h>
 
 namespace actlab {
@@ -312,9 +313,14 @@ TEST(Optimizer, WorkAlongsideTheUpdateChangesNoBit) {
     OptimizerConfig config;
     config.kind = kind;
     config.weight_decay = 0.01;
-    Tensors serial = start, plain = start, beside = start, three = start;
-    Optimizer serial_opt(config, serial.refs()), plain_opt(config, plain.refs()), beside_opt(config, beside.refs()),
-        three_opt(config, three.refs());
+    Tensors serial = start, plain = start, beside = start;
+    Optimizer serial_opt(config, serial.refs()), plain_opt(config, plain.refs()), beside_opt(config, beside.refs());
+    // More threads than the update's 6 pieces (8: shares left empty) and than the optimizer has
+    // shares for (70: threads that only help), and more tasks than threads (3 at 2).
+    const int thread_counts[] = {2, 3, 8, 70};
+    std::vector<Tensors> others(std::size(thread_counts), start);
+    std::vector<std::unique_ptr<Optimizer>> other_opts;
+    for (Tensors& t : others) other_opts.push_back(std::make_unique<Optimizer>(config, t.refs()));
     std::atomic<int> calls = 0;
     const std::function<void()> count_call = [&] { ++calls; };
     const std::array<std::function<void()>, 3> three_calls{count_call, count_call, count_call};
@@ -324,14 +330,17 @@ TEST(Optimizer, WorkAlongsideTheUpdateChangesNoBit) {
       omp_set_num_threads(2);
       EXPECT_EQ(plain_opt.step(0.1), nullptr);
       EXPECT_EQ(beside_opt.step(0.1, std::span(&count_call, 1)), nullptr);
-      omp_set_num_threads(3);
-      EXPECT_EQ(three_opt.step(0.1, std::span(three_calls)), nullptr);
+      for (std::size_t k = 0; k < others.size(); ++k) {
+        omp_set_num_threads(thread_counts[k]);
+        EXPECT_EQ(other_opts[k]->step(0.1, std::span(three_calls)), nullptr);
+      }
       omp_set_num_threads(2);
     }
-    EXPECT_EQ(calls, 12) << kind;
+    EXPECT_EQ(calls, 3 * (1 + 3 * int(others.size()))) << kind;
     EXPECT_TRUE(serial.a == plain.a && serial.b == plain.b) << kind;
     EXPECT_TRUE(serial.a == beside.a && serial.b == beside.b) << kind;
-    EXPECT_TRUE(serial.a == three.a && serial.b == three.b) << kind;
+    for (std::size_t k = 0; k < others.size(); ++k)
+      EXPECT_TRUE(serial.a == others[k].a && serial.b == others[k].b) << kind << ", " << thread_counts[k] << " threads";
 
     beside.gb[7] = NAN;
     const std::function<void()> nothing = [] {};

@@ -62,13 +62,15 @@ struct InferenceTiming {
   double one_row_us = 0.0; // a single row, per call
 };
 
-// How fast one core reads 256 KB (inside one core's cache) that another core has just written,
-// against data it wrote itself: both 0 with one thread. On VMs the ratio moves with where the host
-// places the cores (on one development VM, 1.3x in one placement and 3.2x in another), and every
-// handover between threads in a training step pays it.
+// How fast one thread reads (copies) 256 KB, inside one core's cache, that another thread has just
+// written, against data it wrote itself, in bytes read per second: both 0 with one thread. The
+// threads are not pinned; with two busy threads on two cores the OS keeps them on different
+// cores. On VMs the ratio moves with where the host places the cores (on the development VM, 1.6x
+// in one placement and 3.4x in another), and every handover between threads in a training step
+// pays it.
 struct CrossCoreTiming {
-  double own_gbs = 0.0;    // reading what this core wrote
-  double other_gbs = 0.0;  // reading what another core wrote
+  double own_gbs = 0.0;    // reading what this thread wrote
+  double other_gbs = 0.0;  // reading what the other thread wrote
 };
 
 struct BenchReport {

@@ -37,8 +37,9 @@ class Optimizer {
   // `alongside` is other work that touches none of the parameters (the trainer gathers the next
   // batch and runs the diagnostics). With two or more OpenMP threads and shared_update_values
   // parameters or more, each thread updates the same share of the parameters every step, the last
-  // threads after running the tasks (one each), and threads done with their own share help with
-  // the others', so the tasks and the update overlap; otherwise the tasks run after the update, in
+  // threads after running the tasks (the last thread the first task, and so on, round again when
+  // there are more tasks than threads), and threads done with their own share help with the
+  // others', so the tasks and the update overlap; otherwise the tasks run after the update, in
   // order. An exception from a task is rethrown once the update is done.
   const ParamRef* step(double lr, std::span<const std::function<void()>> alongside = {});
 

@@ -11,21 +11,38 @@
 #include "cli/progress.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <csignal>
 #include <filesystem>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include <omp.h>
 #include <optional>
+#include <unistd.h>
 
 namespace actlab::cli {
 namespace {
 
-volatile std::sig_atomic_t interrupted = 0;
-extern "C" void on_interrupt(int) { interrupted = 1; }
+// Set by the handler, which may run on any of the process's threads (OpenMP's among them): an
+// atomic, lock-free so that the handler may touch it.
+std::atomic<int> interrupted{0};
+static_assert(std::atomic<int>::is_always_lock_free);
+
+// The first Ctrl-C asks the run to stop at the next batch boundary; a second one ends the process
+// at once, as Ctrl-C does by default (files are written whole or not at all, so none is left torn).
+extern "C" void on_interrupt(int) {
+  if (interrupted.exchange(1) == 0) {
+    constexpr char note[] = "\nstopping after this batch (Ctrl-C again to quit at once)\n";
+    (void)!write(STDERR_FILENO, note, sizeof note - 1);
+    return;
+  }
+  std::signal(SIGINT, SIG_DFL);
+  std::raise(SIGINT);
+}
 
 // Ctrl-C is caught from the first step until the command returns, saving included: a Ctrl-C that
-// lands after the last step must not kill the process halfway through writing the finished model.
+// lands during or after the last step must not kill the process halfway through writing the
+// finished model.
 class InterruptGuard {
  public:
   InterruptGuard() {
@@ -272,7 +289,7 @@ int run_train(const TrainOptions& o) {
   fmt::print("test accuracy {:.2f}% (loss {:.4f}) after {} epochs, {:.1f} s training ({:.2f} s/epoch)\n",
              100 * final_test.accuracy, final_test.loss, epochs, seconds, seconds / epochs);
   fmt::print("model saved to {}/ (config.json, model.safetensors, history.json, run.json)\n", setup.out_dir);
-  if (interrupted) fmt::print("note: Ctrl-C came after the last step; the finished run was saved\n");
+  if (interrupted) fmt::print("note: Ctrl-C came during or after the last step; the finished run was saved\n");
   if (o.json) {
     nlohmann::ordered_json j{{"test_accuracy", final_test.accuracy}, {"test_loss", final_test.loss},
                              {"epochs", epochs},                     {"seconds", seconds},

@@ -158,16 +158,18 @@ Sequential seed_model(Rng& rng) {
 }
 
 // Thread 0 copies an array that thread `writer` has just written (memcpy: the fastest read here),
-// repeatedly for min_seconds; the median copy's read rate.
+// repeatedly for min_seconds; the median copy's rate in bytes read. 0 when the team has fewer than
+// two threads (OMP_THREAD_LIMIT, OMP_DYNAMIC, an enclosing region): there is no other writer then.
 double read_after_write_gbs(int writer, double min_seconds) {
   constexpr std::size_t n = 65536;  // 256 KB
   BenchArray source(n, 0.0f), target(n);
   std::vector<double> samples;
   samples.reserve(4096);
-  bool more = true;
+  bool more = true, paired = true;
 #pragma omp parallel num_threads(2)
   {
     const int t = omp_get_thread_num();
+    if (omp_get_num_threads() < 2) more = paired = false;  // a team of one: only thread 0 runs this
     for (float value = 1.0f; more; value += 1.0f) {
       if (t == writer) std::fill(source.begin(), source.end(), value);
 #pragma omp barrier
@@ -182,13 +184,15 @@ double read_after_write_gbs(int writer, double min_seconds) {
 #pragma omp barrier
     }
   }
+  if (!paired) return 0.0;
   std::nth_element(samples.begin(), samples.begin() + std::ptrdiff_t(samples.size() / 2), samples.end());
   return double(n * sizeof(float)) / samples[samples.size() / 2] / 1e9;
 }
 
 CrossCoreTiming time_cross_core(double min_seconds) {
   if (omp_get_max_threads() < 2) return {};
-  return {read_after_write_gbs(0, min_seconds), read_after_write_gbs(1, min_seconds)};
+  const CrossCoreTiming c{read_after_write_gbs(0, min_seconds), read_after_write_gbs(1, min_seconds)};
+  return c.own_gbs > 0 && c.other_gbs > 0 ? c : CrossCoreTiming{};
 }
 
 StepBreakdown time_training_step(double min_seconds) {

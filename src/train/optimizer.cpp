@@ -22,6 +22,26 @@ namespace {
 // cache: two cores move them in about half the time.
 constexpr std::size_t update_piece = 16384;
 
+// Pieces [front, back) of one thread's share, claimed one at a time: by the owner from the front,
+// by other threads, once their own share is done, from the back. Both ends in one word, so a claim
+// is one compare-and-swap; on its own cache line, so that claims on one share do not slow another.
+struct alignas(64) ShareClaims {
+  std::atomic<std::uint64_t> ends{0};
+  void reset(std::uint32_t front, std::uint32_t back) { ends.store(pack(front, back), std::memory_order_relaxed); }
+  static std::uint64_t pack(std::uint32_t front, std::uint32_t back) { return std::uint64_t(back) << 32 | front; }
+  // The next piece from the front (or the back); false once the share is used up.
+  bool claim(bool from_back, std::uint32_t& piece) {
+    std::uint64_t old = ends.load(std::memory_order_relaxed);
+    for (;;) {
+      const auto front = std::uint32_t(old), back = std::uint32_t(old >> 32);
+      if (front >= back) return false;
+      piece = from_back ? back - 1 : front;
+      const std::uint64_t next = from_back ? pack(front, back - 1) : pack(front + 1, back);
+      if (ends.compare_exchange_weak(old, next, std::memory_order_relaxed)) return true;
+    }
+  }
+};
+
 }  // namespace
 
 Optimizer::Optimizer(const OptimizerConfig& config, std::vector<ParamRef> params)
@@ -75,26 +95,6 @@ bool Optimizer::update(std::size_t k, std::size_t begin, std::size_t count, doub
   return (vector ? vector_adam_update : reference_adam_update)(value, grad, first, second_[k].data() + begin, count,
                                                                s);
 }
-
-// Pieces [front, back) of one thread's share, claimed one at a time: by the owner from the front,
-// by other threads, once their own share is done, from the back. Both ends in one word, so a claim
-// is one compare-and-swap; on its own cache line, so that claims on one share do not slow another.
-struct alignas(64) ShareClaims {
-  std::atomic<std::uint64_t> ends{0};
-  void reset(std::uint32_t front, std::uint32_t back) { ends.store(pack(front, back), std::memory_order_relaxed); }
-  static std::uint64_t pack(std::uint32_t front, std::uint32_t back) { return std::uint64_t(back) << 32 | front; }
-  // The next piece from the front (or the back); false once the share is used up.
-  bool claim(bool from_back, std::uint32_t& piece) {
-    std::uint64_t old = ends.load(std::memory_order_relaxed);
-    for (;;) {
-      const auto front = std::uint32_t(old), back = std::uint32_t(old >> 32);
-      if (front >= back) return false;
-      piece = from_back ? back - 1 : front;
-      const std::uint64_t next = from_back ? pack(front, back - 1) : pack(front + 1, back);
-      if (ends.compare_exchange_weak(old, next, std::memory_order_relaxed)) return true;
-    }
-  }
-};
 
 const ParamRef* Optimizer::step(double lr, std::span<const std::function<void()>> alongside) {
   ++steps_;
