@@ -68,7 +68,6 @@ class Optimizer {
   std::vector<std::vector<float>> first_, second_;  // momentum / Adam moments, one per parameter
   std::vector<Piece> pieces_;  // every parameter's update in pieces the threads share
   static constexpr std::size_t kMaxShares = 64;  // threads beyond own no share and only help
-  std::uint32_t share_start(std::size_t t, std::size_t shares) const;
   std::size_t total_values_ = 0;
   long long steps_ = 0;
 };

@@ -110,14 +110,24 @@ const ParamRef* Optimizer::step(double lr, std::span<const std::function<void()>
     // seed recipe's update took 1.4-1.8x as long. The last threads run the side tasks first; the
     // others, done with their shares, take the rest of those shares from the back. Updates are
     // elementwise, so any sharing gives the same bits.
+    // The shares, about equal in values, are set before the team starts (which publishes them);
+    // should the team come out smaller than asked, the shares without an owner are taken by the
+    // others as help.
     std::array<ShareClaims, kMaxShares> claims;
+    const std::size_t shares = std::min(std::size_t(omp_get_max_threads()), kMaxShares);
+    std::size_t next = 0, values = 0;  // the first piece not yet in a share; the values before it
+    for (std::size_t share = 0; share < shares; ++share) {
+      const std::size_t start = next;
+      if (share + 1 == shares) next = pieces_.size();
+      // Up to the piece whose middle reaches this share's end in values.
+      const std::size_t target = total_values_ * (share + 1) / shares;
+      while (next < pieces_.size() && values + pieces_[next].count / 2 < target) values += pieces_[next++].count;
+      claims[share].reset(std::uint32_t(start), std::uint32_t(next));
+    }
     std::exception_ptr failure;
 #pragma omp parallel
     {
       const auto threads = std::size_t(omp_get_num_threads()), t = std::size_t(omp_get_thread_num());
-      const std::size_t shares = std::min(threads, kMaxShares);
-      if (t < shares) claims[t].reset(share_start(t, shares), share_start(t + 1, shares));
-#pragma omp barrier
       for (std::size_t task = threads - 1 - t; task < alongside.size(); task += threads) {
         try {
           alongside[task]();
@@ -137,16 +147,6 @@ const ParamRef* Optimizer::step(double lr, std::span<const std::function<void()>
   for (const Piece& piece : pieces_)
     if (!piece.finite) return &params_[piece.param];
   return nullptr;
-}
-
-// The first piece of share t of `shares`: shares hold about equal numbers of values.
-std::uint32_t Optimizer::share_start(std::size_t t, std::size_t shares) const {
-  if (t == 0) return 0;
-  if (t >= shares) return std::uint32_t(pieces_.size());
-  const std::size_t target = total_values_ * t / shares;
-  std::size_t values = 0, k = 0;
-  while (k < pieces_.size() && values + pieces_[k].count / 2 < target) values += pieces_[k++].count;
-  return std::uint32_t(k);
 }
 
 std::vector<std::pair<std::string, std::vector<float>*>> Optimizer::state_buffers() {
