@@ -17,7 +17,6 @@
 namespace actlab {
 namespace {
 
-constexpr double inf = std::numeric_limits<double>::infinity();
 constexpr double big = 1e30;  // bound for "any finite" numeric parameters
 
 // SELU's constants (Klambauer et al. 2017, as in PyTorch).

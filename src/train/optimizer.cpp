@@ -98,9 +98,9 @@ bool Optimizer::update(std::size_t k, std::size_t begin, std::size_t count, doub
 
 const ParamRef* Optimizer::step(double lr, std::span<const std::function<void()>> alongside) {
   ++steps_;
-  const auto update_piece = [&](Piece& piece) { piece.finite = update(piece.param, piece.begin, piece.count, lr); };
+  const auto update_one = [&](Piece& piece) { piece.finite = update(piece.param, piece.begin, piece.count, lr); };
   if (!worth_parallel(double(total_values_), double(shared_update_values))) {
-    for (Piece& piece : pieces_) update_piece(piece);
+    for (Piece& piece : pieces_) update_one(piece);
     for (const auto& task : alongside) task();
   } else {
     // Each thread owns the same contiguous share of the pieces every step (equal in values), so
@@ -138,9 +138,9 @@ const ParamRef* Optimizer::step(double lr, std::span<const std::function<void()>
       }
       std::uint32_t piece = 0;
       if (t < shares)
-        while (claims[t].claim(false, piece)) update_piece(pieces_[piece]);
+        while (claims[t].claim(false, piece)) update_one(pieces_[piece]);
       for (std::size_t k = 1; k <= shares; ++k)
-        while (claims[(t + k) % shares].claim(true, piece)) update_piece(pieces_[piece]);
+        while (claims[(t + k) % shares].claim(true, piece)) update_one(pieces_[piece]);
     }
     if (failure) std::rethrow_exception(failure);
   }
