@@ -103,13 +103,14 @@ const ParamRef* Optimizer::step(double lr, std::span<const std::function<void()>
     for (Piece& piece : pieces_) update_one(piece);
     for (const auto& task : alongside) task();
   } else {
-    // Each thread owns the same contiguous share of the pieces every step (equal in values), so
-    // that the weights and optimizer state it updates stay in its own core's cache from one step
-    // to the next. With the pieces handed out as they came free instead, they moved between cores:
-    // on a VM whose two cores read each other's caches at a third of the speed of their own, the
-    // seed recipe's update took 1.4-1.8x as long. The last threads run the side tasks first; the
-    // others, done with their shares, take the rest of those shares from the back. Updates are
-    // elementwise, so any sharing gives the same bits.
+    // Each thread owns the same contiguous share of the pieces every step, so that the weights
+    // and optimizer state it updates stay in its own core's cache from one step to the next. With
+    // the pieces handed out as they came free instead, they moved between cores: on a VM whose two
+    // cores read each other's caches at a third of the speed of their own, the seed recipe's
+    // update took 1.4-1.8x as long. The last threads run the side tasks first; the others, done
+    // with their shares, take the rest of those shares from the back. Updates are elementwise, so
+    // any sharing gives the same bits.
+    //
     // The shares, about equal in values, are set before the team starts (which publishes them);
     // should the team come out smaller than asked, the shares without an owner are taken by the
     // others as help.
