@@ -290,6 +290,26 @@ TEST(Determinism, SameWeightsWithOneAndTwoThreads) {
   EXPECT_TRUE(one == two);
 }
 
+// evaluate() gives the same loss and accuracy, to the bit, on 1, 2, 3 and 5 threads (batches of 300
+// rows, the last one short), for cross-entropy and for mse (whose one-hot rows are built per batch).
+TEST(Determinism, EvaluationGivesTheSameBitsOnAnyThreadCount) {
+  const DataSplit data = random_fashion_shaped(64, 2345);
+  Sequential model = seed_recipe_model(7);
+  const int saved = omp_get_max_threads();
+  for (const char* loss : {"cross_entropy", "mse"}) {
+    omp_set_num_threads(1);
+    const EvalResult one = evaluate(model, data.test, loss, 300);
+    for (const int threads : {2, 3, 5}) {
+      omp_set_num_threads(threads);
+      const EvalResult many = evaluate(model, data.test, loss, 300);
+      EXPECT_EQ(many.rows, one.rows);
+      EXPECT_EQ(many.loss, one.loss) << loss << ", " << threads << " threads";
+      EXPECT_EQ(many.accuracy, one.accuracy) << loss << ", " << threads << " threads";
+    }
+  }
+  omp_set_num_threads(saved);
+}
+
 // Work handed to Optimizer::step runs once, beside the update on two threads, and changes none of
 // its bits; a non-finite gradient is still named, and an exception from the work reaches the caller.
 // The bits are those of one thread, also with 3 threads and with more tasks than threads.
