@@ -4,8 +4,10 @@
 #include "kernels/gemm.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <exception>
+#include <optional>
 #include <fmt/format.h>
 #include <omp.h>
 #include <stdexcept>
@@ -82,21 +84,26 @@ std::vector<float> predict(Sequential& model, std::span<const float> x, std::siz
   // (the first thread on `model`), so that no layer's output is read by another core. The rows' bits
   // are the same as on one thread: no product or kernel sums across rows.
   std::exception_ptr failure;
+  std::atomic<bool> copy_failed{false};  // read after the barrier, while `failure` may be written
 #pragma omp parallel num_threads(threads)
   {
     // Shares of rows / team rows or one more: none is a single row, which would round differently.
     // The team may be smaller than asked for (OMP_DYNAMIC, OMP_THREAD_LIMIT).
     const auto t = std::size_t(omp_get_thread_num()), team = std::size_t(omp_get_num_threads());
     const std::size_t begin = rows * t / team, end = rows * (t + 1) / team;
+    // Each copy is made (the layers alone, not the activation buffers) before the first thread's
+    // forward starts writing to `model`; the copy's memory is then first touched by its own thread.
+    std::optional<Sequential> copy;
     try {
-      if (begin < end) {
-        if (t == 0) {
-          predict_rows(model, x, y, begin, end, chunk_rows);
-        } else {
-          Sequential copy = model;
-          predict_rows(copy, x, y, begin, end, chunk_rows);
-        }
-      }
+      if (t != 0) copy.emplace(model.in_features(), model.layers());
+    } catch (...) {
+      copy_failed = true;
+#pragma omp critical(actlab_predict_failure)
+      if (!failure) failure = std::current_exception();
+    }
+#pragma omp barrier
+    try {
+      if (begin < end && !copy_failed) predict_rows(copy ? *copy : model, x, y, begin, end, chunk_rows);
     } catch (...) {
 #pragma omp critical(actlab_predict_failure)
       if (!failure) failure = std::current_exception();
