@@ -76,21 +76,27 @@ std::vector<float> predict(Sequential& model, std::span<const float> x, std::siz
   std::vector<float> y(rows * classes);
   const std::size_t chunk_rows = predict_chunk_rows();
   const int threads = omp_in_parallel() ? 1 : omp_get_max_threads();
-  if (threads == 1 || rows / std::size_t(threads) < kPredictRowsPerThread) {
+  // OpenBLAS may round a row differently with the rows around it (measured: the seed recipe's outputs
+  // moved in their last bits with the chunk's row count), so there each thread takes whole chunks,
+  // cut where one thread would cut them. The packed kernel's bits depend on nothing but the row.
+  const std::size_t unit = gemm_uses_packed_kernel() ? 1 : chunk_rows, units = (rows + unit - 1) / unit;
+  if (threads == 1 || units < 2 || rows / std::size_t(threads) < kPredictRowsPerThread) {
     predict_rows(model, x, y, 0, rows, chunk_rows);
     return y;
   }
   // Each thread runs whole chunks of its own rows through every layer, on its own copy of the model
-  // (the first thread on `model`), so that no layer's output is read by another core. The rows' bits
-  // are the same as on one thread: no product or kernel sums across rows.
+  // (the first thread on `model`), so that no layer's output is read by another core. The outputs'
+  // bits are those of one thread: no kernel sums across rows, and the products see the same rows.
   std::exception_ptr failure;
   std::atomic<bool> copy_failed{false};  // read after the barrier, while `failure` may be written
 #pragma omp parallel num_threads(threads)
   {
-    // Shares of rows / team rows or one more: none is a single row, which would round differently.
-    // The team may be smaller than asked for (OMP_DYNAMIC, OMP_THREAD_LIMIT).
+    // Shares of units / team units or one more. With unit 1, none is a single row (each has 256 or
+    // more), which would round differently; with whole chunks, each share is cut into the chunks
+    // one thread would cut there. The team may be smaller than asked for (OMP_DYNAMIC, OMP_THREAD_LIMIT).
     const auto t = std::size_t(omp_get_thread_num()), team = std::size_t(omp_get_num_threads());
-    const std::size_t begin = rows * t / team, end = rows * (t + 1) / team;
+    const std::size_t begin = std::min(rows, units * t / team * unit);
+    const std::size_t end = std::min(rows, units * (t + 1) / team * unit);
     // Each copy is made (the layers alone, not the activation buffers) before the first thread's
     // forward starts writing to `model`; the copy's memory is then first touched by its own thread.
     std::optional<Sequential> copy;
