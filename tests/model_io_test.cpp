@@ -226,7 +226,10 @@ TEST(Predict, SharesOfRowsOnSeveralThreadsGiveTheBitsOfOneThread) {
   Sequential model = parse_model_spec("linear(64),batchnorm1d,relu,linear(3)", 40);
   Rng rng(5);
   initialize_parameters(model, rng);
-  const int saved = omp_get_max_threads();
+  struct RestoreThreads {  // also when an assertion ends the test early
+    int saved = omp_get_max_threads();
+    ~RestoreThreads() { omp_set_num_threads(saved); }
+  } restore;
   const std::size_t chunk = predict_chunk_rows();
   const std::pair<int, std::size_t> cases[] = {{2, 513}, {2, 2 * (chunk + 1)}, {2, 2 * (chunk + 1) + 1},
                                                {3, 3 * (chunk + 1)}, {5, 1283}, {2, 3 * chunk + 3}, {2, 511}};
@@ -237,7 +240,6 @@ TEST(Predict, SharesOfRowsOnSeveralThreadsGiveTheBitsOfOneThread) {
     const std::vector<float> one = predict(model, x, rows);
     omp_set_num_threads(threads);
     const std::vector<float> many = predict(model, x, rows);
-    omp_set_num_threads(saved);
     ASSERT_EQ(many.size(), one.size());
     for (std::size_t i = 0; i < many.size(); ++i)
       ASSERT_EQ(many[i], one[i]) << threads << " threads, " << rows << " rows, value " << i;

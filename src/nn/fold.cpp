@@ -86,7 +86,8 @@ std::vector<float> predict(Sequential& model, std::span<const float> x, std::siz
   }
   // Each thread runs whole chunks of its own rows through every layer, on its own copy of the model
   // (the first thread on `model`), so that no layer's output is read by another core. The outputs'
-  // bits are those of one thread: no kernel sums across rows, and the products see the same rows.
+  // bits are those of one thread: no kernel sums across rows, the packed kernel's products depend on
+  // the row alone, and OpenBLAS's see the same chunks.
   std::exception_ptr failure;
   std::atomic<bool> copy_failed{false};  // read after the barrier, while `failure` may be written
 #pragma omp parallel num_threads(threads)
@@ -97,8 +98,9 @@ std::vector<float> predict(Sequential& model, std::span<const float> x, std::siz
     const auto t = std::size_t(omp_get_thread_num()), team = std::size_t(omp_get_num_threads());
     const std::size_t begin = std::min(rows, units * t / team * unit);
     const std::size_t end = std::min(rows, units * (t + 1) / team * unit);
-    // Each copy is made (the layers alone, not the activation buffers) before the first thread's
-    // forward starts writing to `model`; the copy's memory is then first touched by its own thread.
+    // Each copy is made (the layers, with their unused training buffers; not the model's activation
+    // buffers) before the first thread's forward starts writing to `model`; the copy's memory is
+    // then first touched by its own thread.
     std::optional<Sequential> copy;
     try {
       if (t != 0) copy.emplace(model.in_features(), model.layers());
