@@ -218,10 +218,11 @@ TEST(Predict, ChunkedRowsEqualOneForwardAndBadSizesThrow) {
   EXPECT_THROW(predict(model, std::span(x.data(), x.size() - 1), 1), std::invalid_argument);
 }
 
-// From 256 rows a thread, each thread runs its share of the rows through its own copy of the model.
-// Shares whose chunks would leave one row (2 x 769 rows with chunks of 768), uneven shares, a team
-// larger than the machine: the outputs have the bits of one thread. (ctest runs this on both matrix
-// product kernels: OpenBLAS rounds a row differently with the rows around it.)
+// From predict_rows_per_thread() rows a thread, each thread runs its share of the rows through its
+// own copy of the model. Shares whose chunks would leave one row (2 x (2 chunks + 1) rows), uneven
+// shares, a team larger than the machine, and one row short of the threshold: the outputs have the
+// bits of one thread. (ctest runs this on both matrix product kernels: OpenBLAS rounds a row
+// differently with the rows around it.)
 TEST(Predict, SharesOfRowsOnSeveralThreadsGiveTheBitsOfOneThread) {
   Sequential model = parse_model_spec("linear(64),batchnorm1d,relu,linear(3)", 40);
   Rng rng(5);
@@ -230,9 +231,11 @@ TEST(Predict, SharesOfRowsOnSeveralThreadsGiveTheBitsOfOneThread) {
     int saved = omp_get_max_threads();
     ~RestoreThreads() { omp_set_num_threads(saved); }
   } restore;
-  const std::size_t chunk = predict_chunk_rows();
-  const std::pair<int, std::size_t> cases[] = {{2, 513}, {2, 2 * (chunk + 1)}, {2, 2 * (chunk + 1) + 1},
-                                               {3, 3 * (chunk + 1)}, {5, 1283}, {2, 3 * chunk + 3}, {2, 511}};
+  const std::size_t least = predict_rows_per_thread(), chunk = least / 2;  // a share's chunk
+  const std::pair<int, std::size_t> cases[] = {{2, 2 * least + 1},     {2, 2 * (2 * chunk + 1)},
+                                               {2, 2 * (2 * chunk + 1) + 1}, {3, 3 * (2 * chunk + 1)},
+                                               {5, 5 * least + 3},     {2, 2 * least + chunk / 2 + 3},
+                                               {2, 2 * least - 1}};
   for (const auto& [threads, rows] : cases) {
     std::vector<float> x(rows * 40);
     for (float& v : x) v = float(rng.normal());

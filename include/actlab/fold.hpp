@@ -15,13 +15,13 @@ Sequential fold_batchnorm(const Sequential& model);
 // The evaluation-mode outputs [rows, out_features] for x [rows, in_features], computed in chunks of
 // predict_chunk_rows() rows (each layer's output then stays in cache). What `actlab predict` runs,
 // on a folded model; throws std::invalid_argument when x does not hold rows * in_features values.
-// With several OpenMP threads and at least 256 rows for each, each thread runs its own share of the
-// rows through the whole model, on its own copy of it; the outputs are the same bits as on one thread.
-// The chunk: 256 rows on OpenBLAS; 768 where actlab's packed kernel runs the products, as it packs
-// each layer's weights once per chunk (10,000 images, seed recipe, Zen 5: 1 thread 20.2-21.1 ms in
-// chunks of 768, 20.4-21.3 in chunks of 2048, 21.4-21.8 in chunks of 256; 2 threads 10.5-10.7 ms
-// in chunks of 768, 11.1-11.2 in chunks of 2048).
+// The chunk: 256 rows on OpenBLAS; 2048 where actlab's packed kernel runs the products, as it packs
+// each layer's weights once per chunk (10,000 images, 1 thread: 22.5 ms in chunks of 256, 20.0 in
+// chunks of 2560). With several OpenMP threads and at least predict_rows_per_thread() rows for
+// each, each thread runs its own share of the rows through the whole model, on its own copy of its
+// layers, in chunks of half that many rows. The outputs are the same bits on any thread count.
 std::size_t predict_chunk_rows();
+std::size_t predict_rows_per_thread();
 std::vector<float> predict(Sequential& model, std::span<const float> x, std::size_t rows);
 
 }  // namespace actlab

@@ -40,14 +40,46 @@ Sequential fold_batchnorm(const Sequential& model) {
   return Sequential(model.in_features(), std::move(out));
 }
 
-// The share of rows from which each thread runs its own rows through the whole model. Seed recipe,
-// 2 threads, Zen 5: 256 rows took the same either way (0.35 ms), 512 rows 0.64 ms against 0.68 and
-// 2000 rows 2.34 against 2.65; 128 rows 0.21 against 0.19 (the model's copy costs more than it saves).
-constexpr std::size_t kPredictRowsPerThread = 256;
-
-std::size_t predict_chunk_rows() { return gemm_uses_packed_kernel() ? 768 : 256; }
+std::size_t predict_chunk_rows() { return gemm_uses_packed_kernel() ? 2048 : 256; }
 
 namespace {
+
+// The chunks of a thread that runs its own share of the rows. Each such thread packs every weight
+// matrix for each of its chunks (where each layer's work is split between the threads, each packs
+// half of each), so they are smaller than predict_chunk_rows(): seed recipe, 10,000 images, 2
+// threads, Zen 5: 10.5-10.7 ms in chunks of 768 against 11.1-11.2 in chunks of 2048. On OpenBLAS
+// the chunks of one thread, as its rounding of a row depends on them (below).
+std::size_t share_chunk_rows() { return gemm_uses_packed_kernel() ? 768 : predict_chunk_rows(); }
+
+}  // namespace
+
+// Against each layer's work split between the threads, seed recipe, 2 threads, Zen 5, in the normal
+// state: 512-2000 rows 3-7% slower, 3000 rows 1.5-2.6%, 5000 rows 0.4-1.6%, 10,000 and 20,000 rows
+// the same (-2% to +2%). Where reading the other core's caches is slow, 10,000 rows 1.20-1.26x
+// faster. Hence two chunks a thread.
+std::size_t predict_rows_per_thread() { return 2 * share_chunk_rows(); }
+
+namespace {
+
+// A copy of the model's layers for evaluation on another thread: each Linear without its gradient
+// buffers, which are as large as its weights and which evaluation never touches.
+Sequential evaluation_copy(const Sequential& model) {
+  std::vector<Layer> layers;
+  layers.reserve(model.layers().size());
+  for (const Layer& layer : model.layers()) {
+    if (const auto* lin = std::get_if<Linear>(&layer)) {
+      Linear lean;
+      lean.in_features = lin->in_features;
+      lean.out_features = lin->out_features;
+      lean.weight = lin->weight;
+      lean.bias = lin->bias;
+      layers.emplace_back(std::move(lean));
+    } else {
+      layers.push_back(layer);
+    }
+  }
+  return Sequential(model.in_features(), std::move(layers));
+}
 
 // The rows [begin, end) of predict's output, in chunks of chunk_rows, on the calling thread.
 void predict_rows(Sequential& model, std::span<const float> x, std::span<float> y, std::size_t begin,
@@ -74,14 +106,14 @@ std::vector<float> predict(Sequential& model, std::span<const float> x, std::siz
   // On OpenBLAS, chunks of 256 rows: on 10,000 Fashion-MNIST images (seed recipe, one thread, the
   // Zen 4 machine) they took 55 ms, against 57 ms for 1024 rows and 60 ms for one chunk.
   std::vector<float> y(rows * classes);
-  const std::size_t chunk_rows = predict_chunk_rows();
   const int threads = omp_in_parallel() ? 1 : omp_get_max_threads();
   // OpenBLAS may round a row differently with the rows around it (measured: the seed recipe's outputs
   // moved in their last bits with the chunk's row count), so there each thread takes whole chunks,
   // cut where one thread would cut them. The packed kernel's bits depend on nothing but the row.
+  const std::size_t chunk_rows = share_chunk_rows();
   const std::size_t unit = gemm_uses_packed_kernel() ? 1 : chunk_rows, units = (rows + unit - 1) / unit;
-  if (threads == 1 || units < 2 || rows / std::size_t(threads) < kPredictRowsPerThread) {
-    predict_rows(model, x, y, 0, rows, chunk_rows);
+  if (threads == 1 || units < 2 || rows / std::size_t(threads) < predict_rows_per_thread()) {
+    predict_rows(model, x, y, 0, rows, predict_chunk_rows());
     return y;
   }
   // Each thread runs whole chunks of its own rows through every layer, on its own copy of the model
@@ -92,18 +124,18 @@ std::vector<float> predict(Sequential& model, std::span<const float> x, std::siz
   std::atomic<bool> copy_failed{false};  // read after the barrier, while `failure` may be written
 #pragma omp parallel num_threads(threads)
   {
-    // Shares of units / team units or one more. With unit 1, none is a single row (each has 256 or
-    // more), which would round differently; with whole chunks, each share is cut into the chunks
-    // one thread would cut there. The team may be smaller than asked for (OMP_DYNAMIC, OMP_THREAD_LIMIT).
+    // Shares of units / team units or one more. With unit 1, none is a single row (each has at
+    // least predict_rows_per_thread()), which would round differently; with whole chunks, each
+    // share is cut into the chunks one thread would cut there. The team may be smaller than asked
+    // for (OMP_DYNAMIC, OMP_THREAD_LIMIT).
     const auto t = std::size_t(omp_get_thread_num()), team = std::size_t(omp_get_num_threads());
     const std::size_t begin = std::min(rows, units * t / team * unit);
     const std::size_t end = std::min(rows, units * (t + 1) / team * unit);
-    // Each copy is made (the layers, with their unused training buffers; not the model's activation
-    // buffers) before the first thread's forward starts writing to `model`; the copy's memory is
-    // then first touched by its own thread.
+    // Each copy (evaluation_copy) is made before the first thread's forward starts writing to
+    // `model`; the copy's memory is then first touched by its own thread.
     std::optional<Sequential> copy;
     try {
-      if (t != 0) copy.emplace(model.in_features(), model.layers());
+      if (t != 0) copy.emplace(evaluation_copy(model));
     } catch (...) {
       copy_failed = true;
 #pragma omp critical(actlab_predict_failure)
