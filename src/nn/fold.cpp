@@ -7,9 +7,9 @@
 #include <atomic>
 #include <cmath>
 #include <exception>
-#include <optional>
 #include <fmt/format.h>
 #include <omp.h>
+#include <optional>
 #include <stdexcept>
 
 namespace actlab {
