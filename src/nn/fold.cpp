@@ -51,16 +51,6 @@ namespace {
 // the chunks of one thread, as its rounding of a row depends on them (below).
 std::size_t share_chunk_rows() { return gemm_uses_packed_kernel() ? 768 : predict_chunk_rows(); }
 
-}  // namespace
-
-// Against each layer's work split between the threads, seed recipe, 2 threads, Zen 5, in the normal
-// state: 512-2000 rows 3-7% slower, 3000 rows 1.5-2.6%, 5000 rows 0.4-1.6%, 10,000 and 20,000 rows
-// the same (-2% to +2%). Where reading the other core's caches is slow, 10,000 rows 1.20-1.26x
-// faster. Hence two chunks a thread.
-std::size_t predict_rows_per_thread() { return 2 * share_chunk_rows(); }
-
-namespace {
-
 // A copy of the model's layers for evaluation on another thread: each Linear without its gradient
 // buffers, which are as large as its weights and which evaluation never touches.
 Sequential evaluation_copy(const Sequential& model) {
@@ -98,6 +88,12 @@ void predict_rows(Sequential& model, std::span<const float> x, std::span<float> 
 
 }  // namespace
 
+// Against each layer's work split between the threads, seed recipe, 2 threads, Zen 5, in the normal
+// state: 512-2000 rows 3-7% slower, 3000 rows 1.5-2.6%, 5000 rows 0.4-1.6%, 10,000 and 20,000 rows
+// the same (-2% to +2%). Where reading the other core's caches is slow, 10,000 rows 1.20-1.26x
+// faster. Hence two chunks a thread.
+std::size_t predict_rows_per_thread() { return 2 * share_chunk_rows(); }
+
 std::vector<float> predict(Sequential& model, std::span<const float> x, std::size_t rows) {
   const std::size_t features = model.in_features(), classes = model.out_features();
   if (x.size() != rows * features)
@@ -112,7 +108,7 @@ std::vector<float> predict(Sequential& model, std::span<const float> x, std::siz
   // cut where one thread would cut them. The packed kernel's bits depend on nothing but the row.
   const std::size_t chunk_rows = share_chunk_rows();
   const std::size_t unit = gemm_uses_packed_kernel() ? 1 : chunk_rows, units = (rows + unit - 1) / unit;
-  if (threads == 1 || units < 2 || rows / std::size_t(threads) < predict_rows_per_thread()) {
+  if (threads == 1 || rows / std::size_t(threads) < predict_rows_per_thread()) {
     predict_rows(model, x, y, 0, rows, predict_chunk_rows());
     return y;
   }
