@@ -99,19 +99,19 @@ std::vector<float> predict(Sequential& model, std::span<const float> x, std::siz
   if (x.size() != rows * features)
     throw std::invalid_argument(
         fmt::format("predict: {} values are not {} rows of {} features", x.size(), rows, features));
-  // On OpenBLAS, chunks of 256 rows: on 10,000 Fashion-MNIST images (seed recipe, one thread, the
-  // Zen 4 machine) they took 55 ms, against 57 ms for 1024 rows and 60 ms for one chunk.
   std::vector<float> y(rows * classes);
   const int threads = omp_in_parallel() ? 1 : omp_get_max_threads();
+  if (threads == 1 || rows / std::size_t(threads) < predict_rows_per_thread()) {
+    // On OpenBLAS, chunks of 256 rows: on 10,000 Fashion-MNIST images (seed recipe, one thread, the
+    // Zen 4 machine) they took 55 ms, against 57 ms for 1024 rows and 60 ms for one chunk.
+    predict_rows(model, x, y, 0, rows, predict_chunk_rows());
+    return y;
+  }
   // OpenBLAS may round a row differently with the rows around it (measured: the seed recipe's outputs
   // moved in their last bits with the chunk's row count), so there each thread takes whole chunks,
   // cut where one thread would cut them. The packed kernel's bits depend on nothing but the row.
   const std::size_t chunk_rows = share_chunk_rows();
   const std::size_t unit = gemm_uses_packed_kernel() ? 1 : chunk_rows, units = (rows + unit - 1) / unit;
-  if (threads == 1 || rows / std::size_t(threads) < predict_rows_per_thread()) {
-    predict_rows(model, x, y, 0, rows, predict_chunk_rows());
-    return y;
-  }
   // Each thread runs whole chunks of its own rows through every layer, on its own copy of the model
   // (the first thread on `model`), so that no layer's output is read by another core. The outputs'
   // bits are those of one thread: no kernel sums across rows, the packed kernel's products depend on
