@@ -5,6 +5,7 @@
 #include "actlab/model_io.hpp"
 #include "actlab/recipes.hpp"
 #include "actlab/safetensors.hpp"
+#include "io_test_util.hpp"
 
 #include <filesystem>
 #include <omp.h>
@@ -13,13 +14,6 @@
 
 namespace actlab {
 namespace {
-
-std::string temp_dir(const std::string& name) {
-  auto dir = std::filesystem::temp_directory_path() / ("actlab_model_io_" + name + "_" + std::to_string(::getpid()));
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  return dir.string();
-}
 
 std::string error_of(const std::function<void()>& f) {
   try {
@@ -72,7 +66,8 @@ TEST(ModelSpec, BadSpecsNameTheProblem) {
 }
 
 TEST(ModelFiles, SaveAndLoadGiveIdenticalOutputs) {
-  const std::string dir = temp_dir("roundtrip");
+  const test::TempDir temp;
+  const std::string dir = temp.dir.string();
   Sequential model = parse_model_spec(recipe_spec("seed", std::vector<std::size_t>{12, 7}, true, 3), 5);
   Rng rng(4);
   initialize_parameters(model, rng);
@@ -92,7 +87,8 @@ TEST(ModelFiles, SaveAndLoadGiveIdenticalOutputs) {
 }
 
 TEST(ModelFiles, CorruptFoldersGiveOneClearError) {
-  const std::string dir = temp_dir("corrupt");
+  const test::TempDir temp;
+  const std::string dir = temp.dir.string();
   Sequential model = parse_model_spec("linear(4),batchnorm1d,relu,linear(2)", 3);
   save_model(dir, model, {});
   // A config without the weights' digest, as written by hand: the checks below are the tensors' own.
@@ -132,7 +128,8 @@ TEST(ModelFiles, CorruptFoldersGiveOneClearError) {
 // A save cut off between its two files leaves new weights beside the old config: load_model
 // refuses the pair, by the digest of model.safetensors that config.json records.
 TEST(ModelFiles, WeightsFromAnotherSaveAreRefused) {
-  const std::string dir = temp_dir("pairing");
+  const test::TempDir temp;
+  const std::string dir = temp.dir.string();
   Sequential model = parse_model_spec("linear(4),batchnorm1d,relu,linear(2)", 3);
   Rng rng(1);
   initialize_parameters(model, rng);

@@ -3,6 +3,7 @@
 #include "actlab/loss.hpp"
 #include "actlab/model_io.hpp"
 #include "actlab/optimizer.hpp"
+#include "io_test_util.hpp"
 #include "kernels/parallel_policy.hpp"
 #include "random_data.hpp"
 #include "actlab/recipes.hpp"
@@ -196,7 +197,8 @@ TEST(Checkpoint, StopSaveRestoreContinuesExactly) {
   Sequential whole = fresh();
   const auto expected = train(whole, data, config);
 
-  const std::string path = ::testing::TempDir() + "actlab_checkpoint_test.safetensors";
+  const test::TempDir temp;
+  const std::string path = temp.file("checkpoint.safetensors");
   for (std::size_t stop_at : {1, 47, 48, 70}) {  // 48 batches per epoch: inside, at and after a boundary
     Sequential first = fresh();
     Trainer a(first, data, config);
