@@ -238,17 +238,31 @@ double PreluParamGradChunk(const float* dy, const float* x, std::size_t n) {
   return hn::GetLane(hn::SumOfLanes(dd, hn::Add(lo, hi)));
 }
 
-// dx = dy * (x > 0 ? 1 : w), returning the sum over x <= 0 of dy * x: one pass for the layer.
+// dx = dy * (x > 0 ? 1 : w), returning the sum over x <= 0 of dy * x: one pass for the layer. The
+// vectors add into the sums one at a time, in order, so the bits do not depend on the unrolling. Its
+// own loop rather than Loop's: Loop hands the body to an out-of-line copy for the head and tail, and
+// the sums, reachable from there, then lived on the stack and each vector waited on the last one's
+// store (AVX2, 256K values: 0.23 ns per value against 0.11 for relu's backward).
 double PreluSharedBackwardChunk(float* dx, const float* dy, const float* x, float w, std::size_t n, bool stream) {
   const DF d;
   const hn::Repartition<double, DF> dd;
+  const std::size_t N = hn::Lanes(d);
   auto lo = hn::Zero(dd), hi = hn::Zero(dd);
   const auto vw = hn::Set(d, w);
-  // One vector at a time (Loop<1>): the sums take the vectors in order, so the bits do not change.
-  Loop<1>(dx, dy, x, n, stream, [&](auto vdy, auto vin) ACTLAB_VECTOR_BODY {
+  const auto body = [&](auto vdy, auto vin) ACTLAB_VECTOR_BODY {
     AccumulateNonPositive(dd, lo, hi, vdy, vin);  // Partial's padding lanes add dy * x = 0
     return PreluDx(vdy, vin, vw);
-  });
+  };
+  const std::size_t misalign = (reinterpret_cast<std::uintptr_t>(dx) / sizeof(float)) % N;
+  std::size_t i = misalign ? HWY_MIN(N - misalign, n) : 0;
+  if (i) Partial(i, dx, dy, x, body);
+  for (; i + N <= n; i += N) {
+    const auto v = body(hn::LoadU(d, dy + i), hn::LoadU(d, x + i));
+    if (stream) hn::Stream(v, d, dx + i);
+    else hn::Store(v, d, dx + i);
+  }
+  if (stream) hwy::FlushStream();
+  if (i < n) Partial(n - i, dx + i, dy + i, x + i, body);
   return hn::GetLane(hn::SumOfLanes(dd, hn::Add(lo, hi)));
 }
 
@@ -303,9 +317,22 @@ HWY_INLINE void PreluChannelsLoop(float* out, double* acc_ext, const float* dy, 
     hn::StoreU(lo, dd, acc_ext + c);
     if (two_halves) hn::StoreU(hi, dd, acc_ext + c + H);
   }
-  for (; i + N <= n; i += N) {
+  const auto one_vector = [&]() ACTLAB_VECTOR_BODY {
     if (!kBackward && stream && i + N + kPrefetchAhead <= n) hwy::Prefetch(x + i + kPrefetchAhead);  // as Loop's forwards
     put(kBackward ? body(hn::LoadU(d, dy + i), hn::LoadU(d, x + i)) : body(hn::Zero(d), hn::LoadU(d, x + i)), out + i);
+  };
+  if (channels >= N) {
+    // In runs of vectors up to the one that reaches past the row's last channel, with no wrap-around
+    // test between them: with that test after every vector, AVX2 (8 lanes) ran 256 channels 1.3x
+    // slower than AVX-512.
+    while (i + N <= n) {
+      const std::size_t run = HWY_MIN((channels - c + N - 1) / N, (n - i) / N);
+      for (std::size_t k = 0; k < run; ++k, i += N, c += N) one_vector();
+      if (c >= channels) c -= channels;
+    }
+  }
+  for (; i + N <= n; i += N) {
+    one_vector();
     c += step;
     if (c >= channels) c -= channels;
   }
