@@ -280,6 +280,28 @@ TEST(ActivationVector, HardPiecesAreCorrectlyRoundedNearTheirZeros) {
   actlab::on_every_target([&] { check("vector"); });
 }
 
+// hardsigmoid's forward divides by 6 with a reciprocal and an FMA correction where the FMA is native
+// (DivideBySix, checked on every float by tools/check_divide_by_six.cpp): the reference's bits on
+// every float of [-3, -2.75] and [2.75, 3] (x + 3 in (0, 0.25] and [5.75, 6)) and on every 1031st
+// float between, 4M values, on every target.
+TEST(ActivationVector, HardsigmoidHasTheReferenceBitsAcrossItsMiddle) {
+  std::vector<float> x;
+  for (float v = -3.0f; v <= -2.75f; v = std::nextafter(v, INFINITY)) x.push_back(v);
+  for (float v = 2.75f; v <= 3.0f; v = std::nextafter(v, INFINITY)) x.push_back(v);
+  for (std::uint32_t b = std::bit_cast<std::uint32_t>(2.75f); b > 0; b = b > 1031 ? b - 1031 : 0)
+    x.insert(x.end(), {std::bit_cast<float>(b), -std::bit_cast<float>(b)});
+  const Activation act = actlab::parse_activation("hardsigmoid");
+  std::vector<float> expected(x.size()), y(x.size());
+  act.info->reference_f32.forward(act.params, expected, x);
+  const ModeGuard mode(actlab::KernelMode::vector);
+  actlab::on_every_target([&] {
+    actlab::activation_forward(act, y, x);
+    for (std::size_t i = 0; i < x.size(); ++i)
+      ASSERT_EQ(std::bit_cast<std::uint32_t>(y[i]), std::bit_cast<std::uint32_t>(expected[i]))
+          << "hardsigmoid(" << x[i] << ") = " << y[i] << ", reference " << expected[i];
+  });
+}
+
 // Sizes around the lane count and unaligned starts; the kernels must not touch the guard values.
 TEST(ActivationVector, AwkwardSizesAndUnalignedStarts) {
   const ModeGuard mode(actlab::KernelMode::vector);

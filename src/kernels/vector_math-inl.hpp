@@ -61,6 +61,25 @@ HWY_INLINE V ClampKeepNaN(D d, V x, float lo, float hi) {
 #endif
 }
 
+// t / 6 with the bits of the division, where the FMA is native: q = t (1/6), then q - (6q - t)/6,
+// 6q - t exact in one FMA (Markstein's correction by the rounded reciprocal). Checked on every float
+// by tools/check_divide_by_six.cpp: the division's bits, zeros' signs included, wherever t = 0 or
+// |t| >= 6 2^-126 (the quotient normal); where t/6 is denormal, 1 in 21 differs, and an infinite t
+// gives NaN, so callers keep such lanes away. Three FMA-pipe operations instead of the divider:
+// AVX2 hardsigmoid forward at 256K floats 0.088 -> 0.077 ns per value (Zen 5, 1 thread; AVX3
+// unchanged at the cache's rate). hardswish's forward measured no faster with it: its division is
+// not what holds it. Elsewhere (SSE4, no FMA) the division.
+template <class D, class V = hn::VFromD<D>>
+HWY_INLINE V DivideBySix(D d, V t) {
+#if HWY_NATIVE_FMA
+  const auto sixth = vx::Set(d, 1.0f / 6.0f);
+  const V q = vx::Mul(t, sixth);
+  return vx::NegMulAdd(vx::MulSub(q, vx::Set(d, 6.0f), t), sixth, q);
+#else
+  return vx::Div(t, vx::Set(d, 6.0f));
+#endif
+}
+
 // -|x| in one operation (NaN stays NaN).
 template <class D, class V = hn::VFromD<D>>
 HWY_INLINE V NegAbs(D d, V x) {

@@ -263,7 +263,7 @@ struct SoftplusOp {
 struct HardsigmoidOp {
   static constexpr bool kFromY = false;
   ACTLAB_FWD {
-    const V mid = vx::Div(vx::Add(x, vx::Set(d, 3.0f)), vx::Set(d, 6.0f));
+    const V mid = DivideBySix(d, vx::Add(x, vx::Set(d, 3.0f)));  // x + 3 >= 2^-22 where kept
     const V r = vx::IfThenElse(vx::Ge(x, vx::Set(d, 3.0f)), vx::Set(d, 1.0f), mid);
     return vx::IfThenZeroElse(vx::Le(x, vx::Set(d, -3.0f)), r);
   }
