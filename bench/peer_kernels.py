@@ -15,6 +15,11 @@ computes the slopes' gradient; actlab's table row "prelu", a fixed slope, comput
 oneDNN, the other peer, is timed by bench/peer_onednn (its eltwise and PReLU primitives, built
 where libdnnl-dev is installed) in the same run with the same threads; its column is left out
 where that program is missing, and shows "-" for activations oneDNN does not have.
+What a CPU without AVX-512 gets, on one with it: cap all three sides, PyTorch included, since its
+gelu runs through oneDNN's JIT kernels:
+
+    ACTLAB_ISA=avx2 ONEDNN_MAX_CPU_ISA=AVX2 /usr/bin/python3 bench/peer_kernels.py --threads 1
+
 Needs Debian's python3-torch (importable by /usr/bin/python3 only).
 """
 import argparse
