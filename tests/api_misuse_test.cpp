@@ -144,7 +144,8 @@ TEST(ApiMisuse, ActivationParametersSetDirectlyAreChecked) {
 
   Sequential model = small_model("linear(4),gelu,linear(2)");
   std::get<ActivationLayer>(model.layers()[1]).act.params[0] = 7;
-  const std::string never = (std::filesystem::temp_directory_path() / "actlab_never_saved").string();
+  const test::TempDir temp;
+  const std::string never = temp.file("never_saved");
   EXPECT_TRUE(throws_saying([&] { save_model(never, model, {}); },
                             never + " (not saved): layer 1: gelu: approximate=7 is not the index of a choice"));
   EXPECT_FALSE(std::filesystem::exists(never));
@@ -189,9 +190,8 @@ TEST(ApiMisuse, AModelRefusesItsOwnOutputAsInput) {
 
 // save_model wrote models that load_model refused (or threw a bare JSON error for NaN arguments).
 TEST(ApiMisuse, SaveRefusesWhatLoadWouldRefuse) {
-  const std::string dir =
-      (std::filesystem::temp_directory_path() / ("actlab_api_misuse_save_" + std::to_string(::getpid()))).string();
-  std::filesystem::remove_all(dir);
+  const test::TempDir temp;
+  const std::string dir = temp.file("model");
   const auto save = [&](std::vector<Layer> layers) {
     return [&dir, layers] { save_model(dir, Sequential(3, layers), {}); };
   };
@@ -203,7 +203,6 @@ TEST(ApiMisuse, SaveRefusesWhatLoadWouldRefuse) {
   EXPECT_TRUE(throws_saying(save({negative}), "negative variance"));
   EXPECT_FALSE(std::filesystem::exists(dir)) << "a refused model left a folder behind";
   EXPECT_NO_THROW(save({BatchNorm1d(3)})());
-  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

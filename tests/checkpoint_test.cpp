@@ -4,6 +4,7 @@
 #include "actlab/model_io.hpp"
 #include "actlab/safetensors.hpp"
 #include "actlab/trainer.hpp"
+#include "io_test_util.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -29,11 +30,6 @@ class BrokenCheckpoint : public ::testing::Test {
     trainer.save_checkpoint(good_);
     tensors_ = read_safetensors(good_, &metadata_);
   }
-  void TearDown() override {
-    std::remove(good_.c_str());
-    std::remove(bad_.c_str());
-  }
-
   // The good checkpoint with one metadata record replaced (or removed, for nullptr).
   void write_with(const std::string& key, const char* text) {
     auto metadata = metadata_;
@@ -62,8 +58,9 @@ class BrokenCheckpoint : public ::testing::Test {
 
   const DataSplit data_ = load_data("blobs:200", 1);
   TrainConfig config_;
-  const std::string good_ = ::testing::TempDir() + "actlab_good_checkpoint.safetensors";
-  const std::string bad_ = ::testing::TempDir() + "actlab_bad_checkpoint.safetensors";
+  const test::TempDir temp_;  // before the paths in it
+  const std::string good_ = temp_.file("good_checkpoint.safetensors");
+  const std::string bad_ = temp_.file("bad_checkpoint.safetensors");
   TensorMap tensors_;
   std::map<std::string, std::string> metadata_;
 };

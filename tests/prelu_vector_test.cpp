@@ -107,54 +107,60 @@ TEST(ActivationVector, PreluWithoutRows) {
 // The per-channel kernels place their weights and accumulators by where the output's first aligned
 // vector falls: at every offset of the arrays from a 64-byte boundary, on every instruction set, for
 // channel counts that are and are not multiples of the lanes (and below them, dividing the 16, 8 or
-// 4 lanes of AVX-512, AVX2 or SSE4), single rows, several row blocks, and wide rows whose groups
-// take two blocks each (17000 x 12), with 1 and 2
-// threads (the larger shapes go parallel), the outputs are still exactly the reference's and
-// dweight within rounding and the same for both thread counts.
+// 4 lanes of AVX-512, AVX2 or SSE4; 12, between AVX2's 8 and 16), single rows, several row blocks,
+// and wide rows whose groups take two blocks each (17000 x 12), with 1 and 2 threads (the larger
+// shapes go parallel), the outputs are still exactly the reference's and dweight within rounding
+// and the same for both thread counts. The same with one shared slope (its own fused backward), also
+// over fewer values than a vector or two (the shapes of one channel).
 TEST(ActivationVector, PreluChannelsAtEveryAlignment) {
   const int saved = omp_get_max_threads();
   std::mt19937 rng(13);
   std::normal_distribution<float> normal(0.0f, 2.0f);
   const std::pair<std::size_t, std::size_t> shapes[] = {  // channels, rows
-      {256, 200}, {17, 2000}, {16, 2100}, {8, 3000}, {4, 5000}, {2, 9000}, {5, 12000}, {3, 1}, {100, 1},
-      {17000, 12}};
+      {256, 200}, {17, 2000}, {16, 2100}, {12, 300}, {8, 3000}, {4, 5000}, {2, 9000}, {5, 12000}, {3, 1},
+      {100, 1}, {17000, 12}, {1, 7}, {1, 17}, {1, 33}};
   for (const auto& [channels, rows] : shapes) {
     const std::size_t n = rows * channels, pad = 16;
     std::vector<float> x(n + pad), dy(n + pad), w(channels);
     for (float& v : x) v = normal(rng);
     for (float& v : dy) v = normal(rng);
     for (float& v : w) v = normal(rng) * 0.1f;
-    for (std::size_t offset = 0; offset < pad; ++offset) {
-      const std::span<const float> xs(x.data() + offset, n), dys(dy.data() + offset, n);
-      std::vector<float> y_ref(n), dx_ref(n), dw_ref(channels);
-      {
-        const ModeGuard mode(actlab::KernelMode::reference);
-        actlab::prelu_forward(y_ref, xs, w, channels);
-        actlab::prelu_backward(dx_ref, dw_ref, dys, xs, w, channels);
-      }
-      const ModeGuard mode(actlab::KernelMode::vector);
-      actlab::on_every_target([&] {
-        std::vector<float> dw_one_thread;
-        for (const int threads : {1, 2}) {
-          omp_set_num_threads(threads);
-          std::vector<float> y(n + pad), dx(n + pad), dw(channels);
-          const std::span<float> ys(y.data() + offset, n), dxs(dx.data() + offset, n);
-          actlab::prelu_forward(ys, xs, w, channels);
-          actlab::prelu_backward(dxs, dw, dys, xs, w, channels);
-          const std::string what = fmt::format("{} channels x {} rows, offset {}, {} threads", channels, rows,
-                                               offset, threads);
-          EXPECT_TRUE(same(std::vector<float>(ys.begin(), ys.end()), y_ref)) << what << " forward";
-          EXPECT_TRUE(same(std::vector<float>(dxs.begin(), dxs.end()), dx_ref)) << what << " backward";
-          for (std::size_t c = 0; c < channels; ++c) {
-            double magnitude = 0;
-            for (std::size_t i = c; i < n; i += channels) magnitude += std::fabs(double(dys[i]) * xs[i]);
-            EXPECT_NEAR(dw[c], dw_ref[c], 1e-6 * magnitude + 1e-30) << what << ", channel " << c;
-          }
-          if (threads == 1) dw_one_thread = dw;
-          else EXPECT_EQ(dw, dw_one_thread) << what << ": dweight depends on the thread count";
+    // The shared slope's path depends on n and the alignment alone: the shapes up to 40K values
+    // (34K of them go parallel).
+    std::vector<std::size_t> slopes{channels};
+    if (channels > 1 && n <= 40000) slopes.push_back(1);
+    for (const std::size_t weights : slopes)
+      for (std::size_t offset = 0; offset < pad; ++offset) {
+        const std::span<const float> xs(x.data() + offset, n), dys(dy.data() + offset, n), ws(w.data(), weights);
+        std::vector<float> y_ref(n), dx_ref(n), dw_ref(weights);
+        {
+          const ModeGuard mode(actlab::KernelMode::reference);
+          actlab::prelu_forward(y_ref, xs, ws, channels);
+          actlab::prelu_backward(dx_ref, dw_ref, dys, xs, ws, channels);
         }
-      });
-    }
+        const ModeGuard mode(actlab::KernelMode::vector);
+        actlab::on_every_target([&] {
+          std::vector<float> dw_one_thread;
+          for (const int threads : {1, 2}) {
+            omp_set_num_threads(threads);
+            std::vector<float> y(n + pad), dx(n + pad), dw(weights);
+            const std::span<float> ys(y.data() + offset, n), dxs(dx.data() + offset, n);
+            actlab::prelu_forward(ys, xs, ws, channels);
+            actlab::prelu_backward(dxs, dw, dys, xs, ws, channels);
+            const std::string what = fmt::format("{} channels x {} rows, {} weights, offset {}, {} threads",
+                                                 channels, rows, weights, offset, threads);
+            EXPECT_TRUE(same(std::vector<float>(ys.begin(), ys.end()), y_ref)) << what << " forward";
+            EXPECT_TRUE(same(std::vector<float>(dxs.begin(), dxs.end()), dx_ref)) << what << " backward";
+            for (std::size_t c = 0; c < weights; ++c) {
+              double magnitude = 0;
+              for (std::size_t i = c; i < n; i += weights) magnitude += std::fabs(double(dys[i]) * xs[i]);
+              EXPECT_NEAR(dw[c], dw_ref[c], 1e-6 * magnitude + 1e-30) << what << ", slope " << c;
+            }
+            if (threads == 1) dw_one_thread = dw;
+            else EXPECT_EQ(dw, dw_one_thread) << what << ": dweight depends on the thread count";
+          }
+        });
+      }
   }
   omp_set_num_threads(saved);
 }

@@ -259,7 +259,8 @@ struct SoftplusOp {
   }
 };
 
-// hardsigmoid, hardswish, softsign: exact (the same divisions as the table).
+// hardsigmoid, hardswish, softsign: exact (the table's divisions; hardsigmoid's by 6 as
+// DivideBySix, which has the division's bits there).
 struct HardsigmoidOp {
   static constexpr bool kFromY = false;
   ACTLAB_FWD {
