@@ -79,6 +79,21 @@ HWY_INLINE void Partial(std::size_t n, float* out, const float* a, const float* 
   std::memcpy(out, ba, n * sizeof(float));
 }
 
+// The elements before `out` reaches a vector-aligned address (at most n): the loops take them
+// through Partial, so that their whole vectors are stored aligned.
+HWY_INLINE std::size_t HeadBeforeAligned(const float* out, std::size_t n) {
+  const std::size_t N = hn::Lanes(DF());
+  const std::size_t misalign = (reinterpret_cast<std::uintptr_t>(out) / sizeof(float)) % N;
+  return misalign ? HWY_MIN(N - misalign, n) : 0;
+}
+
+// Stores a whole aligned vector, with a non-temporal hint when streaming.
+template <class V>
+HWY_INLINE void Put(V v, float* p, bool stream) {
+  if (stream) hn::Stream(v, DF(), p);
+  else hn::Store(v, DF(), p);
+}
+
 // Floats ahead of the loads that the loop prefetches when streaming (DRAM-sized arrays), one 64-byte
 // line at a time: in forwards, and in backwards at 8 vectors a step. At 8 a step, one step of an
 // exp-based body fills the core's window, and the next step's loads issue too late for the hardware
@@ -104,14 +119,9 @@ HWY_INLINE void Loop(float* out, const float* a, const float* b, std::size_t n, 
   const DF d;
   const std::size_t N = hn::Lanes(d);
   const float* bb = b ? b : a;  // loads of b only where the body uses it
-  const auto put = [&](auto v, float* p) HWY_ATTR {
-    if (stream) hn::Stream(v, d, p);
-    else hn::Store(v, d, p);
-  };
   const auto partial = [&](std::size_t count, float* o, const float* pa, const float* pb)
                            HWY_ATTR __attribute__((noinline)) { Partial(count, o, pa, pb, f); };
-  const std::size_t misalign = (reinterpret_cast<std::uintptr_t>(out) / sizeof(float)) % N;
-  std::size_t i = misalign ? HWY_MIN(N - misalign, n) : 0;
+  std::size_t i = HeadBeforeAligned(out, n);
   if (i) partial(i, out, a, b);
   if constexpr (kB > 1) {
     using V = hn::VFromD<DF>;
@@ -129,17 +139,17 @@ HWY_INLINE void Loop(float* out, const float* a, const float* b, std::size_t n, 
         vb.part[k] = hn::LoadU(d, bb + i + k * N);
       }
       const auto y = f(va, vb);
-      for (std::size_t k = 0; k < kB; ++k) put(y.part[k], out + i + k * N);
+      for (std::size_t k = 0; k < kB; ++k) Put(y.part[k], out + i + k * N, stream);
     }
   } else {
     for (; i + 2 * N <= n; i += 2 * N) {
       const auto y0 = f(hn::LoadU(d, a + i), hn::LoadU(d, bb + i));
       const auto y1 = f(hn::LoadU(d, a + i + N), hn::LoadU(d, bb + i + N));
-      put(y0, out + i);
-      put(y1, out + i + N);
+      Put(y0, out + i, stream);
+      Put(y1, out + i + N, stream);
     }
   }
-  for (; i + N <= n; i += N) put(f(hn::LoadU(d, a + i), hn::LoadU(d, bb + i)), out + i);
+  for (; i + N <= n; i += N) Put(f(hn::LoadU(d, a + i), hn::LoadU(d, bb + i)), out + i, stream);
   if (stream) hwy::FlushStream();
   if (i < n) partial(n - i, out + i, a + i, b ? b + i : nullptr);
 }
@@ -253,14 +263,9 @@ double PreluSharedBackwardChunk(float* dx, const float* dy, const float* x, floa
     AccumulateNonPositive(dd, lo, hi, vdy, vin);  // Partial's padding lanes add dy * x = 0
     return PreluDx(vdy, vin, vw);
   };
-  const std::size_t misalign = (reinterpret_cast<std::uintptr_t>(dx) / sizeof(float)) % N;
-  std::size_t i = misalign ? HWY_MIN(N - misalign, n) : 0;
+  std::size_t i = HeadBeforeAligned(dx, n);
   if (i) Partial(i, dx, dy, x, body);
-  for (; i + N <= n; i += N) {
-    const auto v = body(hn::LoadU(d, dy + i), hn::LoadU(d, x + i));
-    if (stream) hn::Stream(v, d, dx + i);
-    else hn::Store(v, d, dx + i);
-  }
+  for (; i + N <= n; i += N) Put(body(hn::LoadU(d, dy + i), hn::LoadU(d, x + i)), dx + i, stream);
   if (stream) hwy::FlushStream();
   if (i < n) Partial(n - i, dx + i, dy + i, x + i, body);
   return hn::GetLane(hn::SumOfLanes(dd, hn::Add(lo, hi)));
@@ -291,13 +296,8 @@ HWY_INLINE void PreluChannelsLoop(float* out, double* acc_ext, const float* dy, 
       return PreluDx(vdy, vx, vw);
     }
   };
-  const auto put = [&](auto v, float* p) HWY_ATTR {
-    if (stream) hn::Stream(v, d, p);
-    else hn::Store(v, d, p);
-  };
   const float* a = kBackward ? dy : x;  // Partial's first input; x second (unused by the forward)
-  const std::size_t misalign = (reinterpret_cast<std::uintptr_t>(out) / sizeof(float)) % N;
-  std::size_t i = misalign ? HWY_MIN(N - misalign, n) : 0;
+  std::size_t i = HeadBeforeAligned(out, n);
   if (i) {
     Partial(i, out, a, x, [&](auto va, auto vb) ACTLAB_VECTOR_BODY { return kBackward ? body(va, vb) : body(vb, va); });
     c = i % channels;
@@ -312,14 +312,15 @@ HWY_INLINE void PreluChannelsLoop(float* out, double* acc_ext, const float* dy, 
     for (; i + N <= n; i += N) {
       const auto vdy = hn::LoadU(d, dy + i), vx = hn::LoadU(d, x + i);
       AccumulateNonPositive(dd, lo, hi, vdy, vx);
-      put(PreluDx(vdy, vx, vw), out + i);
+      Put(PreluDx(vdy, vx, vw), out + i, stream);
     }
     hn::StoreU(lo, dd, acc_ext + c);
     if (two_halves) hn::StoreU(hi, dd, acc_ext + c + H);
   }
   const auto one_vector = [&]() ACTLAB_VECTOR_BODY {
     if (!kBackward && stream && i + N + kPrefetchAhead <= n) hwy::Prefetch(x + i + kPrefetchAhead);  // as Loop's forwards
-    put(kBackward ? body(hn::LoadU(d, dy + i), hn::LoadU(d, x + i)) : body(hn::Zero(d), hn::LoadU(d, x + i)), out + i);
+    Put(kBackward ? body(hn::LoadU(d, dy + i), hn::LoadU(d, x + i)) : body(hn::Zero(d), hn::LoadU(d, x + i)), out + i,
+        stream);
   };
   if (channels >= N) {
     // In runs of vectors up to the one that reaches past the row's last channel, with no wrap-around
